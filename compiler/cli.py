@@ -1,0 +1,224 @@
+"""The `archlang` command line: parses arguments and calls the library.
+
+Stage: the outermost shell. Owns the exit-code contract (`exit_code`) and
+turns unexpected exceptions into an internal-error diagnostic unless
+`--debug`. torch is imported only by the commands that build a model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dsl import check_file
+from dsl.check import CheckResult
+from dsl.diagnostics import Diagnostic, render_json
+
+from .report import check_line, human, summary_table
+
+OK, SPEC_ERRORS, USAGE = 0, 1, 2
+
+
+def exit_code(results: list[CheckResult]) -> int:
+    """0 when every spec checked clean, 1 when any has errors (usage errors exit 2 through click)."""
+    return OK if all(r.ok for r in results) else SPEC_ERRORS
+
+
+def parse_set(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """`--set k=v` values: integers, numbers, true/false/none, else strings."""
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="--set")
+        values[key] = _literal(raw.strip())
+    return values
+
+
+def _literal(raw: str) -> Any:
+    lowered = {"true": True, "false": False, "none": None}
+    if raw in lowered:
+        return lowered[raw]
+    for conv in (int, float):
+        try:
+            return conv(raw)
+        except ValueError:
+            pass
+    return raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == '"' else raw
+
+
+def _print_diagnostics(diags: list[Diagnostic], fmt: str) -> None:
+    if not diags:
+        return
+    if fmt == "json":
+        click.echo(render_json(diags))
+    else:
+        click.echo("\n\n".join(d.render() for d in diags), err=True)
+        click.echo("", err=True)
+
+
+def _check_one(path: str, sets: dict, model: str | None, debug: bool, all_models: bool = False) -> CheckResult:
+    return check_file(path, params=sets, model=model, all_models=all_models, debug=debug)
+
+
+def _atomic_write(out: Path, write) -> None:
+    """Write through a temporary file so that a failed run leaves `out` untouched."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+set_option = click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+                          help="Give a model parameter or a symbolic size a value (repeatable).")
+model_option = click.option("--model", metavar="NAME", help="Pick a model in a file that holds several.")
+debug_option = click.option("--debug", is_flag=True, help="Show Python tracebacks of internal errors.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="archlang")
+def main() -> None:
+    """archlang: write a network as an .arch spec, check every shape, build it in PyTorch.
+
+    Exit codes: 0 ok, 1 the spec has errors, 2 usage errors.
+    """
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@set_option
+@model_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Diagnostics as rustc-style text or as JSON lines.")
+@debug_option
+def check(files: tuple[str, ...], sets: tuple[str, ...], model: str | None, fmt: str, debug: bool) -> None:
+    """Parse, expand and infer every shape; print input → output, parameters and MACs per model.
+
+    Does not import torch.
+    """
+    values = parse_set(sets)
+    results = []
+    n_models = 0
+    for f in files:
+        res = _check_one(f, values, model, debug, all_models=model is None)
+        results.append(res)
+        _print_diagnostics(res.diagnostics, fmt)
+        for g in res.models if res.ok else []:
+            n_models += 1
+            if fmt == "json":
+                click.echo(json.dumps({"file": g.file, "model": g.name, "params": g.params,
+                                       "macs": g.macs if isinstance(g.macs, int) else str(g.macs),
+                                       "inputs": [str(p) for p in g.inputs], "outputs": [str(p) for p in g.outputs]}))
+            else:
+                click.echo(check_line(g))
+    errors = sum(len([d for d in r.diagnostics if d.severity == "error"]) for r in results)
+    if fmt == "text":
+        click.echo(f"checked {n_models} model{'s' * (n_models != 1)} in {len(files)} file{'s' * (len(files) != 1)}: "
+                   f"{errors} error{'s' * (errors != 1)}")
+    sys.exit(exit_code(results))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@set_option
+@model_option
+@click.option("--depth", type=click.IntRange(min=0), default=None,
+              help="Fold blocks, repeats and groups nested deeper than N into one row.")
+@debug_option
+def summary(file: str, sets: tuple[str, ...], model: str | None, depth: int | None, debug: bool) -> None:
+    """A per-layer table: name, layer, output shape, parameters, MACs (static, no torch)."""
+    res = _check_one(file, parse_set(sets), model, debug)
+    _print_diagnostics(res.diagnostics, "text")
+    if res.ok:
+        click.echo(summary_table(res.graph, depth))
+    sys.exit(exit_code([res]))
+
+
+def _concrete_graph(res: CheckResult, file: str):
+    g = res.graph
+    if g.symbols:
+        raise click.UsageError(f"{file}: give the symbolic sizes values first: "
+                               + " ".join(f"--set {s}=N" for s in g.symbols))
+    return g
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@set_option
+@model_option
+@click.option("--batch", type=click.IntRange(min=1), default=2, show_default=True, help="Batch size of the random input.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True, help="Timed forward passes.")
+@debug_option
+def run(file: str, sets: tuple[str, ...], model: str | None, batch: int, seed: int, repeats: int, debug: bool) -> None:
+    """Build the model, push a random input through it, print output shapes and forward time."""
+    res = _check_one(file, parse_set(sets), model, debug)
+    _print_diagnostics(res.diagnostics, "text")
+    if not res.ok:
+        sys.exit(SPEC_ERRORS)
+    g = _concrete_graph(res, file)
+    import torch
+
+    from .lower import lower
+    torch.manual_seed(seed)
+    m = lower(g).eval()
+    xs = [torch.randint(0, 2, (batch, *p.shape)) if p.dtype == "int" else torch.randn(batch, *p.shape)
+          for p in g.inputs]
+    with torch.no_grad():
+        out = m(*xs)
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            out = m(*xs)
+            times.append(time.perf_counter() - t0)
+    outs = out if isinstance(out, tuple) else (out,)
+    click.echo(f"{g.name}: input {', '.join(str(list(x.shape)) for x in xs)} → "
+               f"output {', '.join(str(list(o.shape)) for o in outs)}")
+    click.echo(f"forward {min(times) * 1e3:.2f} ms (best of {repeats}, batch {batch}, CPU threads {torch.get_num_threads()})")
+
+
+@main.command(name="compile")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
+              help="Output file; the suffix picks the format: .pt (state_dict).")
+@set_option
+@model_option
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the initial weights.")
+@debug_option
+def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed: int, debug: bool) -> None:
+    """Build the model and write it: OUT.pt is its state_dict."""
+    target = Path(out)
+    if target.suffix != ".pt":
+        raise click.BadParameter(f"unsupported format {target.suffix or '(none)'}; use .pt", param_hint="-o")
+    res = _check_one(file, parse_set(sets), model, debug)
+    _print_diagnostics(res.diagnostics, "text")
+    if not res.ok:
+        sys.exit(SPEC_ERRORS)
+    g = res.graph
+    import torch
+
+    from .lower import lower
+    torch.manual_seed(seed)
+    m = lower(g)
+    _atomic_write(target, lambda tmp: torch.save(m.state_dict(), tmp))
+    click.echo(f"wrote {target}: {g.name}, {len(m.state_dict())} tensors, {g.params:,} parameters ({human(g.params)})")
+
+
+def run_main() -> None:  # pragma: no cover - thin wrapper for `python -m compiler.cli`
+    main()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

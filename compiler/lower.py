@@ -1,0 +1,94 @@
+"""Lowering: a checked `ModelGraph` → an ordinary `torch.nn.Module`.
+
+Stage: after checking. Each layer node becomes the module its catalogue
+entry builds, registered at its §6 path (`layer1.0.conv1`) inside plain
+container modules, so `state_dict()` keys are the spec's names. `forward`
+walks the nodes in order over constant tables — no code generation, nothing
+from the spec is evaluated — and frees each value after its last use. It
+traces under `torch.compile(fullgraph=True)` and `torch.export`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from dsl.graph import ModelGraph
+
+from .torch_layers import BUILDERS
+
+
+class Level(nn.Module):
+    """A container for the modules of one level (§6); it has no forward."""
+
+
+class ArchModule(nn.Module):
+    def __init__(self, graph: ModelGraph):
+        super().__init__()
+        self.spec_name = graph.name
+        shapes = {n.id: n.shape for n in graph.nodes}
+        steps = []
+        root_alias: nn.Module | None = None
+        last_use: dict[int, int] = {}
+        for n in graph.nodes:
+            for j in (*n.inputs, *n.refs.values()):
+                last_use[j] = n.id
+        for o in graph.outputs:
+            last_use[o.node] = len(graph.nodes)
+        for n in graph.nodes:
+            if n.layer == "input":
+                continue
+            frees = tuple(j for j in dict.fromkeys(n.inputs) if last_use.get(j) == n.id)
+            if not n.element:
+                steps.append((n.id, None, n.layer, tuple(n.inputs), frees))
+                continue
+            module = BUILDERS[n.layer](n, [shapes[i] for i in n.inputs])
+            if n.name == "":
+                root_alias = module  # a model of one unlabelled element *is* that element (§6)
+                for pname, p in module.named_parameters(recurse=False):
+                    self.register_parameter(pname, p)
+                for bname, b in module.named_buffers(recurse=False):
+                    self.register_buffer(bname, b)
+                object.__setattr__(self, "_root_alias", module)
+                steps.append((n.id, (), n.layer, tuple(n.inputs), frees))
+                continue
+            path = tuple(n.name.split("."))
+            self._place(path, module)
+            steps.append((n.id, path, n.layer, tuple(n.inputs), frees))
+        self._steps = tuple(steps)
+        self._inputs = tuple(p.node for p in graph.inputs)
+        self._outputs = tuple(p.node for p in graph.outputs)
+        self._size = len(graph.nodes)
+        self._has_root_alias = root_alias is not None
+
+    def _place(self, path: tuple[str, ...], module: nn.Module) -> None:
+        parent: nn.Module = self
+        for seg in path[:-1]:
+            child = parent._modules.get(seg)
+            if child is None:
+                child = Level()
+                parent.add_module(seg, child)
+            parent = child
+        parent.add_module(path[-1], module)
+
+    def forward(self, *inputs: torch.Tensor):
+        vals: list = [None] * self._size
+        for idx, x in zip(self._inputs, inputs):
+            vals[idx] = x
+        for nid, path, op, ins, frees in self._steps:
+            if path is None:  # the implicit ⊕ of a residual
+                vals[nid] = vals[ins[0]] + vals[ins[1]]
+            else:
+                m = self._root_alias if not path else self
+                for seg in path:
+                    m = getattr(m, seg)
+                vals[nid] = m(*[vals[j] for j in ins])
+            for j in frees:
+                if j not in self._outputs:
+                    vals[j] = None
+        outs = tuple(vals[i] for i in self._outputs)
+        return outs[0] if len(outs) == 1 else outs
+
+
+def lower(graph: ModelGraph) -> ArchModule:
+    return ArchModule(graph)

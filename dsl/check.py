@@ -1,0 +1,96 @@
+"""The checker's public entry points: a file (or text) in, checked graphs out.
+
+Stage: the whole of `dsl/` behind one call — load with imports, expand each
+model, collect diagnostics. Never raises on a bad spec; an unexpected
+exception becomes an E900 "internal error" diagnostic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostic, DiagnosticError, Reporter
+from .expand import Expander
+from .graph import ModelGraph
+from .program import Program, Unit
+
+
+@dataclass
+class CheckResult:
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    models: list[ModelGraph] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def graph(self) -> ModelGraph | None:
+        """The chosen model's graph (the only one, or the one named by `model=`)."""
+        return self.models[0] if self.ok and len(self.models) == 1 else None
+
+    def model(self, name: str) -> ModelGraph:
+        return next(m for m in self.models if m.name == name)
+
+
+def check_file(path: str | Path, params: dict[str, Any] | None = None, model: str | None = None,
+               all_models: bool = False, debug: bool = False) -> CheckResult:
+    """Check a spec file. `model` picks one model; `all_models` checks each (params must suit them all)."""
+    reporter = Reporter()
+    result = CheckResult(str(path))
+    try:
+        unit = Program(reporter).load_root(path)
+        if unit is not None:
+            _check_unit(unit, reporter, result, params or {}, model, all_models)
+    except DiagnosticError as e:
+        for d in e.diagnostics:
+            reporter.add(d)
+    except RecursionError:
+        reporter.report("E006", None, limit="the checker's")
+    except Exception as e:  # the tool's own bug: report it as one, never crash
+        if debug:
+            raise
+        reporter.report("E900", None, message=f"{type(e).__name__}: {e}")
+    result.diagnostics = reporter.diagnostics
+    return result
+
+
+def check_text(text: str, name: str = "<spec>.arch", root: str | Path = ".", params: dict[str, Any] | None = None,
+               model: str | None = None) -> CheckResult:
+    reporter = Reporter()
+    result = CheckResult(name)
+    unit = Program(reporter).load_text(text, name, Path(root))
+    if unit is not None:
+        _check_unit(unit, reporter, result, params or {}, model, False)
+    result.diagnostics = reporter.diagnostics
+    return result
+
+
+def _check_unit(unit: Unit, reporter: Reporter, result: CheckResult, params: dict[str, Any],
+                model: str | None, all_models: bool) -> None:
+    models = unit.file.models
+    if reporter.failed:
+        return
+    if model is not None:
+        chosen = [m for m in models if m.name == model]
+        if not chosen:
+            names = [m.name for m in models]
+            from .suggest import did_you_mean
+            reporter.report("E110", None, hint=did_you_mean(model, names), name=model, path=unit.display)
+            return
+    elif not models:
+        if not unit.file.blocks:
+            reporter.report("E112", None, path=unit.display)
+        return
+    elif len(models) > 1 and not all_models:
+        reporter.report("E111", None, path=unit.display, names=", ".join(m.name for m in models))
+        return
+    else:
+        chosen = models
+    for mdef in chosen:
+        graph = Expander(reporter).model(unit, mdef, params)
+        if graph is not None:
+            result.models.append(graph)

@@ -1,0 +1,106 @@
+"""Diagnostics: one record per problem, rendered as rustc-style text or JSON.
+
+Stage: every stage reports through a `Reporter`; the CLI renders. A
+diagnostic is made from an error code of `dsl.errors` and the fields of its
+template; parse errors stop a file, later stages collect and go on.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+from pydantic import BaseModel, ConfigDict
+
+from .errors import format_message
+from .source import Sources, Span
+
+
+class Diagnostic(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    message: str
+    span: Span | None = None
+    hint: str | None = None
+    severity: str = "error"
+    line_text: str | None = None
+
+    def render(self) -> str:
+        """The text form of LANGUAGE.md §7: message, location, source line, caret, hint."""
+        out = [f"{self.severity}[{self.code}]: {self.message}"]
+        if self.span is not None:
+            s = self.span
+            num = str(s.line)
+            pad = " " * len(num)
+            out.append(f"{pad}--> {s.file}:{s.line}:{s.col}")
+            if self.line_text is not None:
+                text = self.line_text.expandtabs(4) if "\t" not in self.line_text[: s.col] else self.line_text
+                end = s.end_col if s.end_line == s.line else len(text.rstrip()) + 1
+                width = max(1, end - s.col)
+                out.append(f"{pad} |")
+                out.append(f"{num} | {text.rstrip()}")
+                out.append(f"{pad} | {' ' * (s.col - 1)}{'^' * width}")
+            if self.hint:
+                out.append(f"{pad} = hint: {self.hint}")
+        elif self.hint:
+            out.append(f"  = hint: {self.hint}")
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def to_json(self) -> dict:
+        """mypy's field names, one object per diagnostic."""
+        s = self.span
+        return {
+            "file": s.file if s else None,
+            "line": s.line if s else None,
+            "column": s.col if s else None,
+            "end_line": s.end_line if s else None,
+            "end_column": s.end_col if s else None,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+class DiagnosticError(Exception):
+    """Raised to abandon the current statement; carries finished diagnostics."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics = list(diagnostics)
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+
+class Reporter:
+    """Collects diagnostics of one run and quotes their source lines."""
+
+    def __init__(self, sources: Sources | None = None) -> None:
+        self.sources = sources or Sources()
+        self.diagnostics: list[Diagnostic] = []
+
+    def make(self, code: str, span: Span | None, hint: str | None = None, **fields) -> Diagnostic:
+        message, default_hint = format_message(code, fields)
+        line_text = self.sources.line(span.file, span.line) if span else None
+        return Diagnostic(code=code, message=message, span=span, hint=hint or default_hint, line_text=line_text)
+
+    def error(self, code: str, span: Span | None, hint: str | None = None, **fields) -> DiagnosticError:
+        """A diagnostic wrapped in an exception, for `raise reporter.error(...)`."""
+        return DiagnosticError([self.make(code, span, hint, **fields)])
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        if diagnostic not in self.diagnostics:
+            self.diagnostics.append(diagnostic)
+
+    def report(self, code: str, span: Span | None, hint: str | None = None, **fields) -> None:
+        self.add(self.make(code, span, hint, **fields))
+
+    @property
+    def failed(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
+
+def render_json(diagnostics: Iterable[Diagnostic]) -> str:
+    return "\n".join(json.dumps(d.to_json()) for d in diagnostics)

@@ -1,0 +1,105 @@
+"""Error-code catalogue: every diagnostic archlang can report, defined once.
+
+Stage: shared by every stage of `dsl/` (parse, expand, infer) and by the CLI.
+Code reports a problem by its code and the template's fields, never with a
+free-form string at the call site; `docs/errors.md` is generated from here
+(`python -m dsl.errors > docs/errors.md`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    code: str
+    title: str
+    template: str
+    hint: str | None = None
+
+
+_CODES = [
+    # E0xx — reading and parsing the text
+    ErrorCode("E001", "unexpected token", "unexpected {found}; expected {expected}"),
+    ErrorCode("E002", "unclosed bracket", "unclosed `{opener}`", "add the matching `{closer}`"),
+    ErrorCode("E003", "mismatched bracket", "`{closer}` does not close `{opener}` opened at line {line}"),
+    ErrorCode("E004", "invalid character", "invalid character {char}"),
+    ErrorCode("E005", "unexpected end of file", "unexpected end of file; expected {expected}"),
+    ErrorCode("E006", "nesting too deep", "nesting deeper than {limit} levels", "split the spec into blocks"),
+    ErrorCode("E007", "file unreadable", "cannot read {path}: {reason}"),
+    ErrorCode("E008", "file too large", "{path} is {size} bytes; specs are limited to {limit}"),
+    # E1xx — names and arguments
+    ErrorCode("E101", "unknown layer", "unknown layer or block `{name}`"),
+    ErrorCode("E102", "undefined name", "undefined name `{name}`"),
+    ErrorCode("E103", "duplicate label", "label `{name}` is already defined on line {line}", "labels name parameters (§6), so each must be unique in its body"),
+    ErrorCode("E104", "label shadows a name", "label `{name}` shadows the {what} `{name}`", "rename one of them"),
+    ErrorCode("E105", "unknown argument", "`{layer}` has no argument `{name}`"),
+    ErrorCode("E106", "missing argument", "`{layer}` needs the argument `{name}`"),
+    ErrorCode("E107", "ill-typed argument", "argument `{name}` of `{layer}` must be {expected}, not {got}"),
+    ErrorCode("E108", "too many arguments", "`{layer}` takes at most {limit} positional arguments, {count} given"),
+    ErrorCode("E109", "recursion", "block `{name}` uses itself: {cycle}", "blocks cannot be recursive; use `repeat` for depth"),
+    ErrorCode("E110", "unknown model", "no model `{name}` in {path}"),
+    ErrorCode("E111", "model needed", "{path} holds several models ({names}); pick one", "pass --model NAME"),
+    ErrorCode("E112", "no model", "{path} holds no model"),
+    ErrorCode("E113", "unknown parameter", "model `{model}` has no parameter `{name}`"),
+    ErrorCode("E114", "parameter without value", "model parameter `{name}` has no default and no value", "pass --set {name}=VALUE"),
+    ErrorCode("E115", "argument given twice", "argument `{name}` of `{layer}` is given twice"),
+    ErrorCode("E116", "not a value", "`{name}` is {what}, not a tensor value"),
+    ErrorCode("E117", "duplicate definition", "`{name}` is already defined on line {line}"),
+    # E2xx — imports
+    ErrorCode("E201", "import outside the tree", "import `{path}` leaves the spec's directory tree", "imports are confined to the directory of the spec being checked"),
+    ErrorCode("E202", "import not found", "cannot find `{path}`"),
+    ErrorCode("E203", "import cycle", "`{path}` imports itself through {cycle}"),
+    # E3xx — shapes
+    ErrorCode("E301", "wrong rank", "{layer} needs {expected} input here, but it receives {got}"),
+    ErrorCode("E302", "residual shape mismatch", "residual branches disagree: the body gives {left}, the shortcut gives {right}", "make both branches end in the same shape (a 1×1 conv in `shortcut` adapts channels and stride)"),
+    ErrorCode("E303", "merge shape mismatch", "{layer} cannot merge {left} with {right}{detail}"),
+    ErrorCode("E304", "non-positive size", "{what} must be positive, got {value}"),
+    ErrorCode("E305", "kernel larger than input", "{layer} kernel {kernel} is larger than its (padded) input {size}"),
+    ErrorCode("E306", "size not concrete", "{layer} needs a concrete size, but {what} is {value}", "give the symbol a value with --set, or avoid flattening a symbolic dimension"),
+    ErrorCode("E307", "bad reshape", "cannot reshape {got} into {target}{detail}"),
+    ErrorCode("E308", "wrong input kind", "{layer} needs {expected} input, but it receives {got}"),
+    ErrorCode("E309", "channels and groups", "{layer}: {what} ({value}) is not divisible by groups ({groups})"),
+    ErrorCode("E310", "bad dimension", "dimension {dim} is out of range for {got}"),
+    ErrorCode("E311", "merge needs several values", "{layer} needs at least two values to merge", "write `parallel {{ ... }} -> {layer}` or `{layer}(other)`"),
+    ErrorCode("E312", "unmerged parallel", "the branches of `parallel` must flow into a merge (`concat`, `add` or `mul`)"),
+    ErrorCode("E313", "no current value", "{what} has no value to work on here", "{hint}"),
+    # E4xx — expressions and limits
+    ErrorCode("E401", "type error", "{message}"),
+    ErrorCode("E402", "division by zero", "division by zero"),
+    ErrorCode("E403", "index out of range", "index {index} is out of range for {what}"),
+    ErrorCode("E404", "value too large", "{what} is too large ({value}); the limit is {limit}"),
+    ErrorCode("E405", "network too large", "the expanded network exceeds {limit} layers", "check `repeat` counts"),
+    ErrorCode("E406", "condition not boolean", "`{what}` needs a true/false condition, got {got}"),
+    ErrorCode("E407", "unknown function", "unknown function `{name}`"),
+    # E5xx — structure of a model
+    ErrorCode("E501", "duplicate input", "input `{name}` is declared twice"),
+    ErrorCode("E502", "several inputs", "model `{model}` has several inputs; start the chain from one of them", "write `{first} -> ...`"),
+    ErrorCode("E503", "no input", "model `{model}` declares no input", "add `input x: [...]`"),
+    ErrorCode("E504", "statement not allowed here", "{what} is not allowed in {where}"),
+    # E9xx — the tool itself
+    ErrorCode("E900", "internal error", "internal error: {message}", "please report this with the spec that caused it"),
+]
+
+CODES: dict[str, ErrorCode] = {c.code: c for c in _CODES}
+
+
+def format_message(code: str, fields: dict) -> tuple[str, str | None]:
+    """The message and default hint of `code` filled with `fields`."""
+    entry = CODES[code]
+    message = entry.template.format(**fields)
+    hint = entry.hint.format(**fields) if entry.hint else None
+    return message, hint
+
+
+def markdown() -> str:
+    lines = ["# archlang error codes", "", "Generated from `dsl/errors.py`.", "",
+             "| code | title | message | hint |", "|---|---|---|---|"]
+    for c in _CODES:
+        lines.append(f"| {c.code} | {c.title} | {c.template} | {c.hint or ''} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown(), end="")

@@ -1,0 +1,246 @@
+"""The expression evaluator: LANGUAGE.md §3, and nothing more.
+
+Stage: expansion. Walks `dsl.ast` expression nodes over a `Scope`; names may
+stand for numbers, strings, symbolic sizes or tensor values (`in.shape[0]`,
+`enc.last`). Nothing here reaches Python's eval, exec or imports, and every
+result is bounded so that no spec can make the tools allocate without bound.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from . import ast
+from .diagnostics import DiagnosticError, Reporter
+from .dims import NotConcrete, Sym, is_concrete
+from .scope import Scope
+from .suggest import did_you_mean
+from .values import Bundle, Namespace, Value
+
+MAX_INT = 2**48  # far above any real size; keeps arithmetic cheap and bounded
+MAX_LIST = 1024
+
+
+def type_name(x: Any) -> str:
+    if isinstance(x, bool):
+        return "a boolean"
+    if isinstance(x, int):
+        return "an integer"
+    if isinstance(x, float):
+        return "a number"
+    if isinstance(x, str):
+        return "a string"
+    if x is None:
+        return "none"
+    if isinstance(x, Sym):
+        return f"the symbolic size {x}"
+    if isinstance(x, (list, tuple)):
+        return "a list"
+    if isinstance(x, Value):
+        return "a tensor value"
+    if isinstance(x, Bundle):
+        return "parallel branches"
+    if isinstance(x, Namespace):
+        return "a group of labels"
+    return "a value"
+
+
+def _number(x: Any) -> bool:
+    return (isinstance(x, (int, float, Sym))) and not isinstance(x, bool)
+
+
+class Evaluator:
+    def __init__(self, reporter: Reporter, on_unknown_name: Callable[[str], Any] | None = None) -> None:
+        self.reporter = reporter
+        # Input declarations turn unknown names into symbolic sizes.
+        self.on_unknown_name = on_unknown_name
+
+    def error(self, code: str, node: ast.Node, hint: str | None = None, **fields) -> DiagnosticError:
+        return self.reporter.error(code, node.span, hint, **fields)
+
+    def __call__(self, expr: ast.Expr, scope: Scope) -> Any:
+        method = getattr(self, "_" + expr.kind)
+        if expr.kind in ("binop", "unary", "call", "boolop", "ternary"):
+            poisoned = self._poisoned_operand(expr, scope)
+            if poisoned is not None:
+                return poisoned
+        try:
+            result = method(expr, scope)
+        except NotConcrete as e:
+            raise self.error("E401", expr, message=f"this needs a number, but {e} is symbolic") from None
+        except RecursionError:
+            raise self.error("E006", expr, limit="the evaluator's") from None
+        if isinstance(result, int) and not isinstance(result, bool) and abs(result) > MAX_INT:
+            raise self.error("E404", expr, what="this number", value=f"{result:.3g}" if abs(result) < 1e300 else "huge", limit=f"{MAX_INT:,}")
+        if isinstance(result, float) and result != result:
+            raise self.error("E401", expr, message="this expression is not a number (NaN)")
+        return result
+
+    def _poisoned_operand(self, expr: ast.Expr, scope: Scope) -> Value | None:
+        """Errors upstream poison a value; expressions over it stay quiet (no cascade)."""
+        for child in _operands(expr):
+            if isinstance(child, (ast.Name, ast.Attr, ast.Index)):
+                root = child
+                while isinstance(root, (ast.Attr, ast.Index)):
+                    root = root.obj
+                if isinstance(root, ast.Name):
+                    b = scope.lookup(root.id)
+                    if b is not None and isinstance(b.value, Value) and b.value.poisoned:
+                        return b.value
+        return None
+
+    # ---- atoms
+    def _literal(self, e: ast.Literal_, scope: Scope) -> Any:
+        return e.value
+
+    def _name(self, e: ast.Name, scope: Scope) -> Any:
+        binding = scope.lookup(e.id)
+        if binding is not None:
+            return binding.value
+        if self.on_unknown_name is not None:
+            return self.on_unknown_name(e.id)
+        raise self.error("E102", e, hint=did_you_mean(e.id, scope.visible()), name=e.id)
+
+    def _list(self, e: ast.ListLit, scope: Scope) -> Any:
+        if len(e.items) > MAX_LIST:
+            raise self.error("E404", e, what="this list", value=len(e.items), limit=MAX_LIST)
+        return [self(i, scope) for i in e.items]
+
+    def _attr(self, e: ast.Attr, scope: Scope) -> Any:
+        obj = self(e.obj, scope)
+        return self.attribute(obj, e.attr, e)
+
+    def attribute(self, obj: Any, attr: str, node: ast.Node) -> Any:
+        if isinstance(obj, (Value, Namespace)) and attr in obj.members:
+            return obj.members[attr]
+        if isinstance(obj, Value) and not obj.poisoned:
+            if attr == "shape":
+                return tuple(obj.type.shape)
+            if attr == "rank":
+                return len(obj.type.shape)
+        if isinstance(obj, Value) and obj.poisoned:
+            return obj
+        names = list(obj.members) + (["shape", "rank"] if isinstance(obj, Value) else []) if isinstance(obj, (Value, Namespace)) else []
+        raise self.error("E401", node, hint=did_you_mean(attr, names),
+                         message=f"{type_name(obj)} has no attribute `{attr}`")
+
+    def _index(self, e: ast.Index, scope: Scope) -> Any:
+        obj = self(e.obj, scope)
+        idx = self(e.index, scope)
+        if isinstance(obj, Value) and obj.poisoned:
+            return obj
+        if not isinstance(obj, (list, tuple)):
+            raise self.error("E401", e, message=f"{type_name(obj)} cannot be indexed")
+        if not is_concrete(idx):
+            raise self.error("E401", e.index, message=f"an index must be an integer, not {type_name(idx)}")
+        if not -len(obj) <= idx < len(obj):
+            raise self.error("E403", e.index, index=idx, what=f"a list of {len(obj)}")
+        return obj[idx]
+
+    def _call(self, e: ast.Call, scope: Scope) -> Any:
+        if any(a.name for a in e.args):
+            raise self.error("E401", e, message=f"`{e.func}` takes no named arguments")
+        args = [self(a.value, scope) for a in e.args]
+        if e.func == "len":
+            if len(args) != 1 or not isinstance(args[0], (list, tuple, str)):
+                raise self.error("E401", e, message="`len` takes one list")
+            return len(args[0])
+        if e.func in ("min", "max"):
+            items = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args
+            if not items or not all(_number(a) for a in items):
+                raise self.error("E401", e, message=f"`{e.func}` takes numbers")
+            return (min if e.func == "min" else max)(items)
+        if e.func == "abs":
+            if len(args) != 1 or not _number(args[0]):
+                raise self.error("E401", e, message="`abs` takes one number")
+            return abs(args[0]) if not isinstance(args[0], Sym) else args[0]
+        raise self.error("E407", e, hint=did_you_mean(e.func, ["min", "max", "abs", "len"]), name=e.func)
+
+    # ---- operators
+    def _unary(self, e: ast.UnaryOp, scope: Scope) -> Any:
+        x = self(e.operand, scope)
+        if e.op == "not":
+            return not self.truth(x, e.operand, "not")
+        if not _number(x):
+            raise self.error("E401", e, message=f"`{e.op}` needs a number, not {type_name(x)}")
+        return -x if e.op == "-" else x
+
+    def _boolop(self, e: ast.BoolOp, scope: Scope) -> Any:
+        left = self.truth(self(e.left, scope), e.left, e.op)
+        if e.op == "and" and not left:
+            return False
+        if e.op == "or" and left:
+            return True
+        return self.truth(self(e.right, scope), e.right, e.op)
+
+    def _ternary(self, e: ast.Ternary, scope: Scope) -> Any:
+        return self(e.then, scope) if self.truth(self(e.cond, scope), e.cond, "if") else self(e.orelse, scope)
+
+    def truth(self, x: Any, node: ast.Node, what: str) -> bool:
+        if not isinstance(x, bool):
+            raise self.error("E406", node, what=what, got=type_name(x))
+        return x
+
+    def _binop(self, e: ast.BinOp, scope: Scope) -> Any:
+        a = self(e.left, scope)
+        b = self(e.right, scope)
+        op = e.op
+        if op in ("==", "!="):
+            same = _equal(a, b)
+            return same if op == "==" else not same
+        if op in ("<", "<=", ">", ">="):
+            if not (_number(a) and _number(b)):
+                raise self.error("E401", e, message=f"cannot compare {type_name(a)} with {type_name(b)}")
+            return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+        if op == "+" and isinstance(a, str) and isinstance(b, str):
+            if len(a) + len(b) > 4096:
+                raise self.error("E404", e, what="this string", value=len(a) + len(b), limit=4096)
+            return a + b
+        if not (_number(a) and _number(b)):
+            raise self.error("E401", e, message=f"`{op}` needs numbers, not {type_name(a)} and {type_name(b)}")
+        if op in ("/", "//", "%") and is_concrete(b) and b == 0 or (isinstance(b, float) and b == 0.0 and op in ("/", "//", "%")):
+            raise self.error("E402", e.right)
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if op == "/":
+            if is_concrete(a) and is_concrete(b) and a % b == 0:
+                return a // b  # sizes stay integers when the division is exact
+            if isinstance(a, Sym) or isinstance(b, Sym):
+                return a // b
+            return a / b
+        if op == "//":
+            return a // b
+        if op == "%":
+            return a % b
+        if op == "**":
+            if isinstance(b, (int, float)) and isinstance(a, (int, float)) and not isinstance(a, bool):
+                if abs(b) > 64 or (abs(a) > 1 and abs(b) * max(1, abs(a)).bit_length() > 96):
+                    raise self.error("E404", e, what="this power", value=f"{a} ** {b}", limit=f"{MAX_INT:,}")
+            return a ** b
+        raise self.error("E401", e, message=f"unknown operator `{op}`")  # pragma: no cover
+
+
+def _operands(e: ast.Expr) -> list[ast.Expr]:
+    if isinstance(e, (ast.BinOp, ast.BoolOp)):
+        return [e.left, e.right]
+    if isinstance(e, ast.UnaryOp):
+        return [e.operand]
+    if isinstance(e, ast.Call):
+        return [a.value for a in e.args]
+    if isinstance(e, ast.Ternary):
+        return [e.cond]
+    return []
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if isinstance(a, Sym) or isinstance(b, Sym):
+        return a == b if _number(a) and _number(b) else False
+    if type(a) is bool or type(b) is bool:
+        return type(a) is type(b) and a == b
+    if isinstance(a, (Value, Bundle, Namespace)) or isinstance(b, (Value, Bundle, Namespace)):
+        return a is b
+    return a == b

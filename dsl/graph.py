@@ -1,0 +1,79 @@
+"""The checked graph: what `check` proves and what every back end consumes.
+
+Stage: the output of `dsl.expand`. Nodes come in topological order (their
+ids are their positions); every size was inferred here, so lowering to torch,
+summaries and diagrams never infer a shape again. Frames record which block
+call, repeat or group a node came from, for folding diagrams.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from .dims import Dim, fmt_shape
+from .source import Span
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+
+class Port(_Model):
+    name: str
+    node: int
+    shape: tuple[Any, ...]  # ints and symbolic sizes, batch excluded
+    dtype: str = "float"
+
+    def __str__(self) -> str:
+        return (self.dtype if self.dtype != "float" else "") + fmt_shape(self.shape)
+
+
+class Frame(_Model):
+    id: int
+    kind: str  # "block" | "repeat" | "pass" | "group" | "chain"
+    name: str  # the block's name, or the label
+    path: str  # parameter path of the frame's level
+    parent: int | None
+    span: Span
+    count: int | None = None  # passes of a repeat
+    note: str | None = None
+
+
+class Node(_Model):
+    id: int
+    layer: str  # a catalogue name, or "input"
+    name: str  # parameter path ("layer1.0.conv1"); "" for a collapsed root element
+    element: bool  # named by §6 (False for the implicit add of a residual)
+    args: dict[str, Any]
+    inputs: tuple[int, ...]
+    refs: dict[str, int] = {}  # named tensor arguments (memory=, tie=, init=)
+    shape: tuple[Any, ...]
+    dtype: str = "float"
+    params: int = 0
+    macs: Any = 0  # int, or a symbolic size
+    span: Span
+    note: str | None = None
+    label: str = ""  # diagram label on the arrow
+    frame: int | None = None
+
+    @property
+    def shape_text(self) -> str:
+        return fmt_shape(self.shape)
+
+
+class ModelGraph(_Model):
+    name: str
+    file: str
+    params_used: dict[str, Any]
+    inputs: list[Port]
+    outputs: list[Port]
+    nodes: list[Node]
+    frames: list[Frame]
+    params: int
+    macs: Any  # Dim
+    symbols: tuple[str, ...] = ()
+
+    def node(self, i: int) -> Node:
+        return self.nodes[i]

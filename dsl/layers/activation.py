@@ -1,0 +1,60 @@
+"""Element-wise activations: shape kept, no parameters."""
+
+from __future__ import annotations
+
+from .base import Args, Layer, LayerError, TensorType
+from .registry import register
+
+
+class LeakyArgs(Args):
+    slope: float = 0.01
+
+
+class SoftmaxArgs(Args):
+    dim: int = -1
+
+
+class Activation(Layer):
+    def __init__(self, name: str, summary: str):
+        self.name = name
+        self.summary = summary
+
+    def infer(self, a, inputs, refs):
+        self.float_input(inputs[0])
+        return inputs[0]
+
+
+class LeakyRelu(Activation):
+    Args = LeakyArgs
+
+    def label(self, a, x):
+        return f"leaky_relu {a.slope:g}"
+
+
+class Softmax(Activation):
+    Args = SoftmaxArgs
+
+    def infer(self, a, inputs, refs):
+        x = inputs[0]
+        self.float_input(x)
+        if not -x.rank <= a.dim < x.rank:
+            raise LayerError("E310", arg="dim", dim=a.dim, got=str(x))
+        return x
+
+
+for _name, _summary in [
+    ("relu", "max(x, 0)"), ("relu6", "min(max(x, 0), 6)"), ("gelu", "Gaussian error linear unit"),
+    ("silu", "x·sigmoid(x), also called swish"), ("tanh", "hyperbolic tangent"), ("sigmoid", "1 / (1 + e^-x)"),
+    ("hardswish", "piecewise-linear swish"), ("hardsigmoid", "piecewise-linear sigmoid"),
+]:
+    register(Activation(_name, _summary))
+
+
+class Identity(Layer):
+    name = "identity"
+    summary = "passes the value through"
+
+
+register(Identity())
+register(LeakyRelu("leaky_relu", "max(x, slope·x)"))
+register(Softmax("softmax", "normalise to probabilities along a dimension"))

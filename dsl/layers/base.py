@@ -1,0 +1,104 @@
+"""What a layer is to the checker: arguments, shape rule, counts, label.
+
+Stage: expansion calls a `Layer` found by name in `dsl.layers.REGISTRY`.
+Each entry declares its arguments as a strict pydantic model, infers its
+output type from its inputs, counts parameters and multiply-accumulates, and
+names itself for diagrams. It raises `LayerError` with an error code of
+`dsl.errors`; the expander turns that into a diagnostic at the right span.
+Nothing here knows torch (compiler/torch_layers.py is the other half).
+"""
+
+from __future__ import annotations
+
+from math import prod
+from typing import Any, ClassVar, Iterable
+
+from pydantic import BaseModel, ConfigDict
+
+from ..dims import Dim, fmt_shape, is_concrete
+from ..values import TensorType
+
+
+class LayerError(Exception):
+    """A problem with one layer use. `arg` points the caret at that argument."""
+
+    def __init__(self, code: str, arg: str | None = None, hint: str | None = None, **fields: Any):
+        self.code = code
+        self.arg = arg
+        self.hint = hint
+        self.fields = fields
+        super().__init__(code)
+
+
+class Args(BaseModel):
+    """Base of every layer's argument model: strict types, no unknown names."""
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class NoArgs(Args):
+    pass
+
+
+class Layer:
+    name: ClassVar[str]
+    Args: ClassVar[type[Args]] = NoArgs
+    variadic: ClassVar[str | None] = None  # a field that collects all positional arguments
+    merge: ClassVar[bool] = False  # takes several tensor operands
+    tensor_args: ClassVar[frozenset[str]] = frozenset()  # named arguments that are tensor values
+    summary: ClassVar[str] = ""
+
+    # ---- the rules, overridden per layer
+    def infer(self, a: Any, inputs: list[TensorType], refs: dict[str, TensorType]) -> TensorType:
+        return inputs[0]
+
+    def params(self, a: Any, inputs: list[TensorType], out: TensorType) -> int:
+        return 0
+
+    def macs(self, a: Any, inputs: list[TensorType], out: TensorType) -> Dim:
+        return 0
+
+    def label(self, a: Any, x: TensorType | None) -> str:
+        """The diagram's arrow label, e.g. `conv 3×3, 32`; `x` is the input."""
+        return self.name
+
+    # ---- helpers for the rules
+    def rank_between(self, x: TensorType, lo: int, hi: int, words: str, hint: str | None = None) -> None:
+        if not lo <= x.rank <= hi:
+            raise LayerError("E301", hint=hint, layer=self.name, expected=words, got=fmt_shape(x.shape))
+
+    def float_input(self, x: TensorType) -> None:
+        if x.dtype != "float":
+            raise LayerError("E308", layer=self.name, expected="a float", got=f"{x}",
+                             hint="integer ids go through `embedding` first")
+
+
+def per_axis(value: int | list[int], n: int, arg: str, layer: str) -> tuple[int, ...]:
+    """An int or a list of ints spread over `n` spatial axes."""
+    if isinstance(value, int):
+        return (value,) * n
+    if len(value) != n:
+        raise LayerError("E107", arg=arg, layer=layer, name=arg, expected=f"an integer or a list of {n}",
+                         got=f"a list of {len(value)}")
+    return tuple(value)
+
+
+def positive(values: Iterable[int], what: str, arg: str | None = None, zero_ok: bool = False) -> None:
+    for v in values:
+        if v < 0 or (v == 0 and not zero_ok):
+            raise LayerError("E304", arg=arg, what=what, value=v)
+
+
+def numel(shape: Iterable[Dim]) -> Dim:
+    out: Dim = 1
+    for d in shape:
+        out = out * d
+    return out
+
+
+def concrete(d: Dim, layer: str, what: str) -> int:
+    if not is_concrete(d):
+        raise LayerError("E306", layer=layer, what=what, value=d)
+    return d
+
+
+__all__ = ["Args", "Layer", "LayerError", "NoArgs", "TensorType", "concrete", "numel", "per_axis", "positive", "prod"]

@@ -1,0 +1,54 @@
+"""Fully connected layers and flattening: `linear`, `flatten`."""
+
+from __future__ import annotations
+
+from ..dims import Sym, fmt_shape, is_concrete
+from .base import Args, Layer, LayerError, TensorType, numel, positive
+from .registry import register
+
+
+class LinearArgs(Args):
+    out: int
+    bias: bool = True
+
+
+class Linear(Layer):
+    name = "linear"
+    Args = LinearArgs
+    summary = "fully connected: [..., F] → [..., out]"
+
+    def infer(self, a: LinearArgs, inputs, refs):
+        x = inputs[0]
+        if x.rank == 0 or x.rank > 2:
+            hint = "add `flatten` or `global_avgpool` before it" if x.rank > 2 else None
+            raise LayerError("E301", hint=hint, layer=self.name, expected="a 1-D", got=fmt_shape(x.shape))
+        self.float_input(x)
+        positive([a.out], "the output size", "out")
+        if not is_concrete(x.shape[-1]):
+            raise LayerError("E306", layer=self.name, what="its input features", value=x.shape[-1],
+                             hint="flatten only concrete dimensions before `linear`, or pool a sequence with `mean`/`last`")
+        return TensorType((*x.shape[:-1], a.out), x.dtype)
+
+    def params(self, a, inputs, out):
+        return inputs[0].shape[-1] * a.out + (a.out if a.bias else 0)
+
+    def macs(self, a, inputs, out):
+        return numel(inputs[0].shape) * a.out
+
+    def label(self, a, x):
+        return f"linear {a.out}"
+
+
+class Flatten(Layer):
+    name = "flatten"
+    summary = "all dimensions into one"
+
+    def infer(self, a, inputs, refs):
+        x = inputs[0]
+        if x.rank == 0:
+            raise LayerError("E301", layer=self.name, expected="a tensor with dimensions", got="[]")
+        return TensorType((numel(x.shape),), x.dtype)
+
+
+register(Linear())
+register(Flatten())

@@ -1,0 +1,55 @@
+"""Parameter names (LANGUAGE.md §6): levels, elements and their dotted paths.
+
+Stage: expansion registers every element in its level as it goes; paths are
+read only once the whole model is expanded, because whether a level's only
+element collapses into it is known only at the end.
+"""
+
+from __future__ import annotations
+
+
+class Level:
+    """A model body, a block call, a labelled group, a multi-element labelled chain, a repeat or a pass."""
+
+    def __init__(self, owner: "Element | None" = None) -> None:
+        self.owner = owner
+        self.elements: list[Element] = []
+
+    def add(self, label: str | None = None, fixed: str | None = None) -> "Element":
+        el = Element(self, len(self.elements), label, fixed)
+        self.elements.append(el)
+        return el
+
+
+class Element:
+    def __init__(self, level: Level, index: int, label: str | None, fixed: str | None) -> None:
+        self.level = level
+        self.index = index
+        self.label = label
+        self.fixed = fixed  # repeat passes are always named by their number
+        self._sub: Level | None = None
+
+    @property
+    def sub(self) -> Level:
+        if self._sub is None:
+            self._sub = Level(self)
+        return self._sub
+
+    def key(self) -> str | None:
+        if self.fixed is not None:
+            return self.fixed
+        if self.label is not None:
+            return self.label
+        if len(self.level.elements) == 1:
+            return None  # a level with one unlabelled element is that element
+        return str(self.index)
+
+    def path(self) -> str:
+        parts: list[str] = []
+        el: Element | None = self
+        while el is not None:
+            key = el.key()
+            if key is not None:
+                parts.append(key)
+            el = el.level.owner
+        return ".".join(reversed(parts))

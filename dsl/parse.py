@@ -1,0 +1,346 @@
+"""Parser: .arch text → `dsl.ast.File`, or parse diagnostics.
+
+Stage: first. Builds the LALR parser from grammar.lark once (cached), turns
+lark's tree into AST nodes with spans, attaches trailing comments as notes,
+and translates lark's exceptions into E0xx diagnostics written in words.
+It resolves no names; that is `dsl.expand`'s job.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast
+from .diagnostics import DiagnosticError, Reporter
+from .postlex import CLOSING, MAX_NESTING, BracketError, Layout
+from .source import Span
+
+GRAMMAR = Path(__file__).with_name("grammar.lark")
+
+# Terminal names as a user reads them.
+WORDS = {
+    "NAME": "a name", "INT": "a number", "FLOAT": "a number", "STRING": "a string",
+    "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`", "LBRACE": "`{`", "RBRACE": "`}`",
+    "COMMA": "`,`", "COLON": "`:`", "EQUAL": "`=`", "DOT": "`.`", "ARROW": "`->`", "_SEP": "a new line",
+    "ADD_OP": "`+` or `-`", "MUL_OP": "an operator", "POW_OP": "`**`", "COMP_OP": "a comparison",
+    "IN": "`in`", "ELSE": "`else`", "SHORTCUT": "`shortcut`", "$END": "the end of the file",
+}
+KEYWORDS = {"IMPORT": "import", "BLOCK": "block", "MODEL": "model", "LET": "let", "INPUT": "input",
+            "OUTPUT": "output", "RESIDUAL": "residual", "PARALLEL": "parallel", "REPEAT": "repeat",
+            "IF": "if", "AND": "and", "OR": "or", "NOT": "not", "TRUE": "true", "FALSE": "false", "NONE": "none"}
+# When lark lists many alternatives, these summarise them.
+SUMMARIES = [
+    ({"NAME", "INT", "FLOAT", "STRING"}, "an expression"),
+    ({"RESIDUAL", "PARALLEL", "REPEAT", "NAME"}, "a statement"),
+    ({"MODEL", "BLOCK", "IMPORT", "LET"}, "`model`, `block`, `import` or `let`"),
+]
+
+
+_COMMENT_SINK: list = [None]
+
+
+def _forward_comment(tok: Token) -> Token:
+    if _COMMENT_SINK[0] is not None:
+        _COMMENT_SINK[0](tok)
+    return tok
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    # The post-lexer looks one token ahead, so the lexer must not depend on parser state.
+    return Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", strict=True, propagate_positions=True,
+                postlex=Layout(), maybe_placeholders=True, cache=True,
+                lexer_callbacks={"COMMENT": _forward_comment})
+
+
+def parse(text: str, file: str, reporter: Reporter) -> ast.File:
+    """Parse `text`; on a syntax error raise `DiagnosticError` (parse errors stop a file)."""
+    reporter.sources.add(file, text)
+    comments: dict[int, str] = {}
+
+    def on_comment(tok: Token) -> None:
+        body = tok.value[1:].strip()
+        if body:
+            comments[tok.line] = body
+
+    try:
+        tree = _parse_with_comments(text, on_comment)
+    except BracketError as e:
+        raise _bracket_error(e, file, reporter) from None
+    except UnexpectedInput as e:
+        raise _syntax_error(e, text, file, reporter) from None
+    try:
+        return ToAst(file, comments).transform(tree)
+    except VisitError as e:
+        if isinstance(e.orig_exc, DiagnosticError):
+            raise e.orig_exc from None
+        if isinstance(e.orig_exc, RecursionError):
+            raise reporter.error("E006", _span_at(file, 1, 1), limit=MAX_NESTING) from None
+        raise
+    except RecursionError:
+        raise reporter.error("E006", _span_at(file, 1, 1), limit=MAX_NESTING) from None
+
+
+def _parse_with_comments(text: str, on_comment):
+    # lexer_callbacks are fixed when the parser is built, so the cached parser
+    # forwards comments to whichever callback the current call installed.
+    _COMMENT_SINK[0] = on_comment
+    try:
+        return _parser().parse(text)
+    finally:
+        _COMMENT_SINK[0] = None
+
+
+def _span_at(file: str, line: int, col: int, width: int = 1) -> Span:
+    return Span(file=file, line=line, col=col, end_line=line, end_col=col + width)
+
+
+def _token_span(file: str, tok: Token) -> Span:
+    return Span(file=file, line=tok.line, col=tok.column, end_line=tok.end_line or tok.line,
+                end_col=tok.end_column or tok.column + len(tok.value))
+
+
+def _bracket_error(e: BracketError, file: str, reporter: Reporter) -> DiagnosticError:
+    tok = e.token
+    if e.kind == "deep":
+        return reporter.error("E006", _token_span(file, tok), limit=MAX_NESTING)
+    if e.kind == "unclosed":
+        return reporter.error("E002", _token_span(file, tok), opener=tok.value, closer=CLOSING[tok.value])
+    if e.opener is None:
+        return reporter.error("E001", _token_span(file, tok), found=f"`{tok.value}`", expected="a statement",
+                              hint=f"nothing open here for `{tok.value}` to close")
+    return reporter.error("E003", _token_span(file, tok), closer=tok.value, opener=e.opener.value,
+                          line=e.opener.line, hint=f"close `{e.opener.value}` with `{CLOSING[e.opener.value]}` first")
+
+
+def _describe_expected(expected: set[str]) -> str:
+    names = set(expected)
+    for group, word in SUMMARIES:
+        if group <= names:
+            names -= group
+            names.add("\0" + word)
+    words = sorted({n[1:] if n.startswith("\0") else WORDS.get(n) or (f"`{KEYWORDS[n]}`" if n in KEYWORDS else None)
+                    or f"`{n.lower()}`" for n in names if n != "_SEP" or len(names) < 4})
+    if len(words) > 4:
+        words = words[:4] + ["…"]
+    return " or ".join(words) if len(words) < 3 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of file"
+    if tok.type == "_SEP":
+        return "end of line" if tok.value != ";" else "`;`"
+    if tok.type == "NAME":
+        return f"name `{tok.value}`"
+    return f"`{tok.value}`"
+
+
+def _syntax_error(e: UnexpectedInput, text: str, file: str, reporter: Reporter) -> DiagnosticError:
+    if isinstance(e, UnexpectedCharacters):
+        char = text[e.pos_in_stream] if e.pos_in_stream is not None and e.pos_in_stream < len(text) else "?"
+        hint = "strings use double quotes" if char == "'" else None
+        return reporter.error("E004", _span_at(file, e.line, e.column), char=repr(char), hint=hint)
+    if isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END"):
+        lines = text.splitlines() or [""]
+        line = len(lines)
+        return reporter.error("E005", _span_at(file, line, max(1, len(lines[-1]) + 1)),
+                              expected=_describe_expected(set(e.expected)))
+    assert isinstance(e, UnexpectedToken)
+    tok = e.token
+    expected = set(e.accepts or e.expected)
+    hint = _hint_for(tok, expected)
+    return reporter.error("E001", _token_span(file, tok), found=_describe_token(tok),
+                          expected=_describe_expected(expected), hint=hint)
+
+
+def _hint_for(tok: Token, expected: set[str]) -> str | None:
+    """Known mistakes, mapped to advice."""
+    if tok.type == "NAME" and "COMMA" in expected and "RPAR" in expected:
+        return "separate arguments with `,`"
+    if tok.type == "_SEP" and "RPAR" in expected:
+        return "a `(` is still open on this line"
+    if tok.type in ("LBRACE",) and "NAME" in expected:
+        return "a body needs a name before it: `model Name(...) { ... }`"
+    if tok.type == "EQUAL" and "COLON" in expected:
+        return "define a constant with `let name = value`; name a layer with `name: layer`"
+    if tok.type == "NAME" and "_SEP" in expected:
+        return "put each statement on its own line, or separate them with `;`, or join layers with `->`"
+    return None
+
+
+_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def _unquote(s: str) -> str:
+    """The value of a double-quoted string token (our own escapes; nothing reaches eval)."""
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), s[1:-1])
+
+
+@v_args(meta=True, inline=True)
+class ToAst(Transformer):
+    """lark tree → AST. Method names are grammar rules."""
+
+    def __init__(self, file: str, comments: dict[int, str]):
+        super().__init__()
+        self.file = file
+        self.comments = comments
+
+    def _span(self, meta) -> Span:
+        if getattr(meta, "empty", False) or not hasattr(meta, "line"):
+            return _span_at(self.file, 1, 1)
+        return Span(file=self.file, line=meta.line, col=meta.column, end_line=meta.end_line, end_col=meta.end_column)
+
+    def _tspan(self, tok: Token) -> Span:
+        return _token_span(self.file, tok)
+
+    # ---- top level
+    def start(self, meta, *items):
+        return ast.File(path=self.file, items=[i for i in items if i is not None])
+
+    def import_item(self, meta, path):
+        return ast.Import(span=self._span(meta), path=_unquote(path.value))
+
+    def block_def(self, meta, name, params, body):
+        return ast.BlockDef(span=self._tspan(name), name=name.value, params=params or [], body=body)
+
+    def model_def(self, meta, name, params, body):
+        return ast.ModelDef(span=self._tspan(name), name=name.value, params=params or [], body=body)
+
+    def params(self, meta, *params):
+        return [p for p in params if p is not None]
+
+    def param(self, meta, name, default):
+        return ast.Param(span=self._tspan(name), name=name.value, default=default)
+
+    # ---- statements
+    def body(self, meta, lbrace, *rest):
+        stmts = [s for s in rest[:-1] if s is not None and not isinstance(s, Token)]
+        return ast.Body(span=self._span(meta), stmts=stmts)
+
+    def let_stmt(self, meta, name, value):
+        return ast.Let(span=self._span(meta), name=name.value, value=value)
+
+    def input_decl(self, meta, name, ttype):
+        return ast.InputDecl(span=self._span(meta), name=name.value, type=ttype, note=self.comments.get(meta.end_line))
+
+    def tensor_type(self, meta, dtype, *dims):
+        return ast.TensorType(span=self._span(meta), dtype=dtype.value if dtype is not None else "float",
+                              dims=[d for d in dims if d is not None])
+
+    def output_stmt(self, meta, *values):
+        return ast.Output(span=self._span(meta), values=list(values))
+
+    def label(self, meta, tok):
+        return tok
+
+    def labelled(self, meta, name, chain):
+        return chain.model_copy(update={"label": name.value, "label_span": self._tspan(name), "span": self._span(meta)})
+
+    def chain(self, meta, *parts):
+        elements = [p for p in parts if not isinstance(p, Token)]
+        # A trailing comment is the note of the last element that ends on its line.
+        noted = []
+        for i, el in enumerate(elements):
+            last_on_line = i + 1 == len(elements) or elements[i + 1].span.end_line != el.span.end_line
+            note = None
+            if last_on_line:
+                note = self.comments.get(el.span.end_line)
+                if note is None and el.span.line != el.span.end_line:
+                    note = self.comments.get(el.span.line)
+            noted.append(el.model_copy(update={"note": note}) if note else el)
+        return ast.Chain(span=self._span(meta), elements=noted)
+
+    # ---- elements
+    def layer_call(self, meta, path, args):
+        # `relu` and `relu()` are the same layer; `args` None means no parentheses.
+        return ast.LayerCall(span=self._span(meta), path=path, args=args)
+
+    def path(self, meta, *parts):
+        return [p.value for p in parts]
+
+    def group(self, meta, body):
+        return ast.Group(span=self._span(meta), body=body)
+
+    def residual(self, meta, body, shortcut_kw, shortcut):
+        return ast.Residual(span=self._span(meta), body=body, shortcut=shortcut)
+
+    def parallel(self, meta, body):
+        return ast.Parallel(span=self._span(meta), body=body)
+
+    def repeat(self, meta, count, index, body):
+        return ast.Repeat(span=self._span(meta), count=count, index=index.value if index is not None else None, body=body)
+
+    def if_elem(self, meta, cond, then, else_kw, orelse):
+        if isinstance(orelse, ast.If):
+            orelse = ast.Body(span=orelse.span, stmts=[ast.Chain(span=orelse.span, elements=[orelse])])
+        return ast.If(span=self._span(meta), cond=cond, then=then, orelse=orelse)
+
+    def args(self, meta, *args):
+        return [a for a in args if a is not None]
+
+    def kwarg(self, meta, name, value):
+        return ast.Arg(span=self._span(meta), name=name.value, value=value)
+
+    def posarg(self, meta, value):
+        return ast.Arg(span=self._span(meta), name=None, value=value)
+
+    # ---- expressions
+    def ternary(self, meta, then, cond, else_kw, orelse):
+        return ast.Ternary(span=self._span(meta), cond=cond, then=then, orelse=orelse)
+
+    def or_op(self, meta, left, right):
+        return ast.BoolOp(span=self._span(meta), op="or", left=left, right=right)
+
+    def and_op(self, meta, left, right):
+        return ast.BoolOp(span=self._span(meta), op="and", left=left, right=right)
+
+    def not_op(self, meta, operand):
+        return ast.UnaryOp(span=self._span(meta), op="not", operand=operand)
+
+    def compare(self, meta, left, op, right):
+        return ast.BinOp(span=self._span(meta), op=op.value, left=left, right=right)
+
+    def binop(self, meta, left, op, right):
+        return ast.BinOp(span=self._span(meta), op=op.value, left=left, right=right)
+
+    def unop(self, meta, op, operand):
+        return ast.UnaryOp(span=self._span(meta), op=op.value, operand=operand)
+
+    def attr(self, meta, obj, name):
+        return ast.Attr(span=self._span(meta), obj=obj, attr=name.value)
+
+    def index(self, meta, obj, index):
+        return ast.Index(span=self._span(meta), obj=obj, index=index)
+
+    def fcall(self, meta, name, args):
+        return ast.Call(span=self._span(meta), func=name.value, args=args or [])
+
+    def int_lit(self, meta, tok):
+        return ast.Literal_(span=self._tspan(tok), value=int(tok.value))
+
+    def float_lit(self, meta, tok):
+        return ast.Literal_(span=self._tspan(tok), value=float(tok.value))
+
+    def str_lit(self, meta, tok):
+        return ast.Literal_(span=self._tspan(tok), value=_unquote(tok.value))
+
+    def true_lit(self, meta):
+        return ast.Literal_(span=self._span(meta), value=True)
+
+    def false_lit(self, meta):
+        return ast.Literal_(span=self._span(meta), value=False)
+
+    def none_lit(self, meta):
+        return ast.Literal_(span=self._span(meta), value=None)
+
+    def name(self, meta, tok):
+        return ast.Name(span=self._tspan(tok), id=tok.value)
+
+    def list_lit(self, meta, *items):
+        return ast.ListLit(span=self._span(meta), items=[i for i in items if i is not None])

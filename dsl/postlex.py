@@ -1,0 +1,71 @@
+"""Post-lexer: decides which newlines separate statements.
+
+Stage: between lark's lexer and its LALR parser. It keeps the grammar free
+of layout rules (see the header of grammar.lark), tracks bracket nesting to
+report unclosed and mismatched brackets at the opener, and bounds nesting
+depth so that no spec can drive the later, recursive stages too deep.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from lark import Token
+
+OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
+CLOSERS = {"RPAR": "(", "RSQB": "[", "RBRACE": "{"}
+CLOSING = {"(": ")", "[": "]", "{": "}"}
+# A separator before these tokens joins the next line to the previous one.
+CONTINUES = {"RBRACE", "ARROW", "ELSE", "SHORTCUT"}
+# A separator after these tokens is layout only.
+OPENS_LINE = {"LBRACE", "ARROW", "_SEP"}
+
+MAX_NESTING = 48
+
+
+class BracketError(Exception):
+    """An unclosed, mismatched or too deeply nested bracket."""
+
+    def __init__(self, kind: str, token: Token, opener: Token | None = None):
+        self.kind = kind  # "unclosed" | "mismatched" | "deep"
+        self.token = token
+        self.opener = opener
+        super().__init__(kind)
+
+
+class Layout:
+    """lark `postlex` object: filters `_SEP` tokens by the rules above."""
+
+    always_accept = ("_SEP",)
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        stack: list[Token] = []
+        prev: str | None = None
+        pending: Token | None = None
+        for tok in stream:
+            kind = tok.type
+            if kind == "_SEP":
+                if stack and stack[-1].type != "LBRACE":
+                    continue
+                if prev is None or prev in OPENS_LINE:
+                    continue
+                pending = pending or tok
+                continue
+            if pending is not None:
+                if kind not in CONTINUES:
+                    yield pending
+                pending = None
+            if kind in OPENERS:
+                stack.append(tok)
+                if len(stack) > MAX_NESTING:
+                    raise BracketError("deep", tok)
+            elif kind in CLOSERS:
+                if not stack:
+                    raise BracketError("mismatched", tok)
+                if stack[-1].type != {"(": "LPAR", "[": "LSQB", "{": "LBRACE"}[CLOSERS[kind]]:
+                    raise BracketError("mismatched", tok, stack[-1])
+                stack.pop()
+            yield tok
+            prev = kind
+        if stack:
+            raise BracketError("unclosed", stack[-1], stack[-1])

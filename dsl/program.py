@@ -1,0 +1,139 @@
+"""Loading a spec and its imports into scopes of blocks and constants.
+
+Stage: after parsing, before expansion. Reads files (bounded in size),
+resolves `import` paths relative to the importing file — `std/...` to the
+standard library shipped in `dsl/std/` — and refuses any path that leaves
+the directory tree of the spec being checked. Top-level `let`s are
+evaluated here, in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import ast
+from .diagnostics import DiagnosticError, Reporter
+from .evaluate import Evaluator
+from .parse import parse
+from .scope import Scope
+from .source import Span
+
+STD = Path(__file__).with_name("std")
+MAX_BYTES = 1_000_000
+
+
+@dataclass
+class BlockRef:
+    defn: ast.BlockDef
+    unit: "Unit"
+
+
+@dataclass
+class Unit:
+    path: Path
+    display: str
+    file: ast.File
+    globals: Scope
+
+
+class Program:
+    def __init__(self, reporter: Reporter, evaluator: Evaluator | None = None) -> None:
+        self.reporter = reporter
+        self.evaluator = evaluator or Evaluator(reporter)
+        self.units: dict[Path, Unit] = {}
+        self._loading: list[Path] = []
+
+    def load_root(self, path: str | Path) -> Unit | None:
+        p = Path(path)
+        return self._load(p, display=str(path), root=p.resolve().parent, span=None)
+
+    def load_text(self, text: str, display: str, root: Path) -> Unit | None:
+        """A spec given as text (tests, notebooks); imports resolve from `root`."""
+        return self._from_text(text, display, (root / display).resolve(), root.resolve())
+
+    def _load(self, path: Path, display: str, root: Path, span: Span | None) -> Unit | None:
+        resolved = path.resolve()
+        if resolved in self.units:
+            return self.units[resolved]
+        try:
+            size = resolved.stat().st_size
+            if size > MAX_BYTES:
+                self.reporter.report("E008", span, path=display, size=f"{size:,}", limit=f"{MAX_BYTES:,}")
+                return None
+            text = resolved.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            self.reporter.report("E007", span, path=display, reason="it is not UTF-8 text")
+            return None
+        except OSError as e:
+            self.reporter.report("E007", span, path=display, reason=e.strerror or str(e))
+            return None
+        return self._from_text(text, display, resolved, root)
+
+    def _from_text(self, text: str, display: str, resolved: Path, root: Path) -> Unit | None:
+        try:
+            tree = parse(text, display, self.reporter)
+        except DiagnosticError as e:
+            for d in e.diagnostics:
+                self.reporter.add(d)
+            return None
+        unit = Unit(resolved, display, tree, Scope())
+        self.units[resolved] = unit
+        self._loading.append(resolved)
+        try:
+            self._fill_globals(unit, root)
+        finally:
+            self._loading.pop()
+        return unit
+
+    def _resolve_import(self, unit: Unit, item: ast.Import, root: Path) -> tuple[Path, Path, str] | None:
+        name = item.path if item.path.endswith(".arch") else item.path + ".arch"
+        if name.startswith("std/"):
+            base, target_root = STD, STD
+            candidate = STD / name[len("std/"):]
+        else:
+            base, target_root = unit.path.parent, root
+            candidate = base / name
+        resolved = candidate.resolve()
+        if not resolved.is_relative_to(target_root):
+            self.reporter.report("E201", item.span, path=item.path)
+            return None
+        if not resolved.is_file():
+            self.reporter.report("E202", item.span, path=item.path)
+            return None
+        display = name if name.startswith("std/") else str(Path(unit.display).parent / name)
+        return resolved, target_root, display
+
+    def _fill_globals(self, unit: Unit, root: Path) -> None:
+        g = unit.globals
+        for item in unit.file.items:
+            if isinstance(item, ast.Import):
+                found = self._resolve_import(unit, item, root)
+                if found is None:
+                    continue
+                resolved, target_root, display = found
+                if resolved in self._loading:
+                    self.reporter.report("E203", item.span, path=item.path,
+                                         cycle=" → ".join(p.name for p in self._loading + [resolved]))
+                    continue
+                other = self._load(resolved, display, target_root, item.span)
+                if other is not None:
+                    for name, binding in other.globals.names.items():
+                        g.names.setdefault(name, binding)
+            elif isinstance(item, ast.BlockDef):
+                self._define(g, item.name, BlockRef(item, unit), "block", item.span)
+            elif isinstance(item, ast.Let):
+                try:
+                    value = self.evaluator(item.value, g)
+                except DiagnosticError as e:
+                    for d in e.diagnostics:
+                        self.reporter.add(d)
+                    continue
+                self._define(g, item.name, value, "constant", item.span)
+
+    def _define(self, g: Scope, name: str, value, kind: str, span: Span) -> None:
+        old = g.names.get(name)
+        if old is not None and old.span is not None and old.span.file == span.file:
+            self.reporter.report("E117", span, name=name, line=old.span.line)
+            return
+        g.define(name, value, kind, span)

@@ -1,0 +1,79 @@
+"""The grammar builds under lark's strict LALR mode and accepts the syntax of §1–§4."""
+
+from __future__ import annotations
+
+from lark import Lark
+
+import dsl
+from dsl import ast
+from dsl.diagnostics import DiagnosticError, Reporter
+from dsl.parse import GRAMMAR, parse
+
+
+def test_grammar_builds_strict_without_conflicts():
+    Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", strict=True)
+
+
+def _parse(src: str) -> ast.File:
+    return parse(src, "t.arch", Reporter())
+
+
+def test_chains_join_across_lines_that_end_or_begin_with_an_arrow():
+    f = _parse("model M {\n  input x: [4]\n  linear(8) ->\n    relu\n  -> linear(2)\n}\n")
+    chain = f.models[0].body.stmts[1]
+    assert [e.name for e in chain.elements] == ["linear", "relu", "linear"]
+
+
+def test_semicolons_separate_statements_and_newlines_inside_brackets_are_ignored():
+    f = _parse("model M { input x: [4]; conv(\n 8,\n 3) ; relu }")
+    assert [s.kind for s in f.models[0].body.stmts] == ["input", "chain", "chain"]
+
+
+def test_trailing_comment_is_the_note_of_the_last_element_on_its_line():
+    f = _parse("model M {\n input x: [4]  # numbers\n linear(8) -> relu   # hidden\n linear(2)\n}")
+    stmts = f.models[0].body.stmts
+    assert stmts[0].note == "numbers"
+    assert [e.note for e in stmts[1].elements] == [None, "hidden"]
+    assert stmts[2].elements[0].note is None
+
+
+def test_structure_forms_parse():
+    src = """
+    import "std/resnet"
+    let width = 64
+    block B(c, stride = 1) {
+        residual { conv(c, 3, padding=1) } shortcut { if stride != 1 { conv(c, 1) } else { identity } }
+        parallel { relu; tanh } -> concat(dim=0)
+        layers: repeat(2, i) { conv(c * (i + 1), 1) }
+        add(in)
+    }
+    model M(classes = 10) {
+        input image: [3, 32, 32]
+        input tokens: int[seq]
+        image -> B(width) -> global_avgpool -> flatten -> linear(classes)
+        output image
+    }
+    """
+    f = _parse(src)
+    assert [type(i).__name__ for i in f.items] == ["Import", "Let", "BlockDef", "ModelDef"]
+    assert f.models[0].body.stmts[1].type.dtype == "int"
+
+
+def test_keywords_used_by_published_models_are_labels():
+    f = _parse("model M { input x: [3, 8, 8]\n block: conv(3, 1)\n output x }")
+    assert f.models[0].body.stmts[1].label == "block"
+
+
+def test_expression_precedence():
+    res = dsl.check_text("let a = 1 + 2 * 3 ** 2 // 2\nlet b = -2 ** 2\nmodel M { input x: [a]\n linear(a if not false and a > 9 else 0) }")
+    assert res.ok, res.diagnostics
+    assert res.graph.outputs[0].shape == (10,)
+
+
+def test_a_syntax_error_is_a_diagnostic_not_an_exception_from_lark():
+    try:
+        _parse("model M { conv(8 3) }")
+    except DiagnosticError as e:
+        assert e.diagnostics[0].code == "E001"
+    else:
+        raise AssertionError("expected a diagnostic")
