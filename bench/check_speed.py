@@ -1,0 +1,104 @@
+"""How long finding a shape bug takes: `archlang check` against plain torch.
+
+What users do today to find a shape bug is build the network in torch and
+push a dummy input through it. This prints, for ResNet-50, the parse+check
+time of specs/resnet50.arch beside the time to build the same network in
+plain torch (written out below, no torchvision) and run one 1×3×224×224
+input through it, both measured in this process, best of N, and the ratio.
+
+    .venv/bin/python bench/check_speed.py
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def best(fn, n: int) -> float:
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def check_resnet50() -> None:
+    import dsl
+    res = dsl.check_file(ROOT / "specs" / "resnet50.arch")
+    assert res.ok and res.graph.params == 25_557_032
+
+
+def torch_resnet50():
+    import torch
+    from torch import nn
+
+    class Bottleneck(nn.Module):
+        def __init__(self, cin: int, planes: int, stride: int):
+            super().__init__()
+            out = planes * 4
+            self.conv1 = nn.Conv2d(cin, planes, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+            self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(planes)
+            self.conv3 = nn.Conv2d(planes, out, 1, bias=False)
+            self.bn3 = nn.BatchNorm2d(out)
+            self.relu = nn.ReLU(inplace=True)
+            self.downsample = (nn.Sequential(nn.Conv2d(cin, out, 1, stride, bias=False), nn.BatchNorm2d(out))
+                               if stride != 1 or cin != out else None)
+
+        def forward(self, x):
+            y = self.relu(self.bn1(self.conv1(x)))
+            y = self.relu(self.bn2(self.conv2(y)))
+            y = self.bn3(self.conv3(y))
+            return self.relu(y + (self.downsample(x) if self.downsample is not None else x))
+
+    layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
+    cin = 64
+    for planes, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
+        for i in range(blocks):
+            layers.append(Bottleneck(cin, planes, stride if i == 0 else 1))
+            cin = planes * 4
+    model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, 1000))
+    with torch.no_grad():
+        model(torch.randn(1, 3, 224, 224))
+    return model
+
+
+def cold(args: list[str], n: int = 3) -> float:
+    """A fresh process each time: what a user waits for at the prompt."""
+    import subprocess
+    return best(lambda: subprocess.run([sys.executable, *args], cwd=ROOT, check=True, capture_output=True), n)
+
+
+COLD_TORCH = (
+    "import sys; sys.path.insert(0, 'bench'); import check_speed; check_speed.torch_resnet50()"
+)
+
+
+def main() -> None:
+    import torch  # imported up front: its import time is not part of the baseline's repeated runs
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    check_resnet50()  # warm: lark's parser table is built once per process (and cached on disk)
+    t_check = best(check_resnet50, 10)
+    torch_resnet50()
+    t_torch = best(torch_resnet50, 5)
+    print(f"ResNet-50, best of runs in one process ({torch.get_num_threads()} CPU threads)")
+    print(f"  archlang check specs/resnet50.arch (parse + expand + shapes + counts): {t_check * 1e3:8.1f} ms")
+    print(f"  plain torch: build the network and run one 1×3×224×224 input:          {t_torch * 1e3:8.1f} ms")
+    print(f"  ratio: checking is {t_torch / t_check:.1f}× faster than building and running")
+    c_check = cold(["-m", "compiler.cli", "check", "specs/resnet50.arch"])
+    c_torch = cold(["-c", COLD_TORCH])
+    print("From a fresh process (the command a user types; includes Python start-up and imports)")
+    print(f"  archlang check specs/resnet50.arch (no torch import):                 {c_check * 1e3:8.1f} ms")
+    print(f"  python: import torch, build ResNet-50, run one input:                 {c_torch * 1e3:8.1f} ms")
+    print(f"  ratio: {c_torch / c_check:.1f}×")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Built modules are ordinary torch modules: they match the checker, compile, pickle and export."""
+
+from __future__ import annotations
+
+import io
+import pickle
+
+import pytest
+import torch
+
+import compiler
+import dsl
+from compiler.lower import lower
+from conftest import SPECS
+
+SMALL_SPECS = ["cats_vs_dogs", "resnet18", "mobilenet_v2"]
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in SPECS.glob("*.arch")))
+def test_every_spec_builds_and_its_output_shape_is_the_checked_one(name):
+    res = dsl.check_file(SPECS / f"{name}.arch")
+    assert res.ok, res.diagnostics
+    g = res.graph
+    m = lower(g).eval()
+    assert sum(p.numel() for p in m.parameters()) == g.params
+    with torch.no_grad():
+        y = m(*[torch.randn(1, *p.shape) for p in g.inputs])
+    outs = y if isinstance(y, tuple) else (y,)
+    assert [tuple(o.shape[1:]) for o in outs] == [p.shape for p in g.outputs]
+
+
+def test_build_takes_model_parameters():
+    m = compiler.build(SPECS / "cats_vs_dogs.arch", classes=7)
+    assert m(torch.randn(2, 3, 128, 128)).shape == (2, 7)
+
+
+def test_build_raises_one_error_type_with_the_diagnostics(tmp_path):
+    bad = tmp_path / "bad.arch"
+    bad.write_text("model M { input x: [4]\n rellu }\n")
+    with pytest.raises(compiler.DiagnosticError) as e:
+        compiler.build(bad)
+    assert e.value.diagnostics[0].code == "E101"
+    assert "did you mean `relu`" in str(e.value)
+
+
+def test_runs_under_torch_compile_fullgraph():
+    m = compiler.build(SPECS / "cats_vs_dogs.arch").eval()
+    x = torch.randn(2, 3, 128, 128)
+    with torch.no_grad():
+        expected = m(x)
+        got = torch.compile(m, fullgraph=True, backend="eager")(x)
+    torch.testing.assert_close(got, expected)
+
+
+def test_residual_network_compiles_fullgraph_and_exports():
+    src = """
+    import "std/resnet"
+    model Tiny {
+        input image: [3, 16, 16]
+        conv(8, 3, padding=1) -> BasicBlock(8) -> BasicBlock(16, stride=2)
+        global_avgpool -> flatten -> linear(4)
+    }
+    """
+    res = dsl.check_text(src, root=SPECS)
+    assert res.ok, res.diagnostics
+    m = lower(res.graph).eval()
+    x = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        expected = m(x)
+        torch.testing.assert_close(torch.compile(m, fullgraph=True, backend="eager")(x), expected)
+    exported = torch.export.export(m, (x,))
+    torch.testing.assert_close(exported.module()(x), expected)
+
+
+def test_pickles_and_keeps_its_weights():
+    m = compiler.build(SPECS / "cats_vs_dogs.arch").eval()
+    buf = io.BytesIO()
+    torch.save(m, buf)
+    buf.seek(0)
+    m2 = torch.load(buf, weights_only=False)
+    x = torch.randn(1, 3, 128, 128)
+    with torch.no_grad():
+        torch.testing.assert_close(m2(x), m(x))
+    assert pickle.loads(pickle.dumps(m)).state_dict().keys() == m.state_dict().keys()
+
+
+def test_a_model_of_one_unlabelled_layer_is_that_layer():
+    res = dsl.check_text("model M { input x: [4]\n linear(2) }")
+    m = lower(res.graph)
+    assert list(m.state_dict()) == ["weight", "bias"]
+    assert m(torch.randn(3, 4)).shape == (3, 2)
+
+
+def test_naming_rules_of_section_6():
+    src = """
+    block Two(c) {
+        a: linear(c)
+        relu
+        b: linear(c) -> tanh
+    }
+    model M {
+        input x: [4]
+        first: linear(8)
+        linear(8) -> relu
+        stack: repeat(2) { Two(8) }
+        pair: Two(8) -> Two(8)
+        head: { relu; out: linear(3) }
+    }
+    """
+    res = dsl.check_text(src)
+    assert res.ok, res.diagnostics
+    keys = [k for k in lower(res.graph).state_dict() if k.endswith("weight")]
+    assert keys == [
+        "first.weight", "1.weight",
+        "stack.0.a.weight", "stack.0.b.0.weight", "stack.1.a.weight", "stack.1.b.0.weight",
+        "pair.0.a.weight", "pair.0.b.0.weight", "pair.1.a.weight", "pair.1.b.0.weight",
+        "head.out.weight",
+    ]

@@ -1,0 +1,106 @@
+"""The `archlang` command line: output, exit codes 0/1/2, no tracebacks, atomic writes."""
+
+from __future__ import annotations
+
+import torch
+from click.testing import CliRunner
+
+from compiler.cli import main
+from conftest import SPECS
+
+CATS = str(SPECS / "cats_vs_dogs.arch")
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_check_prints_shapes_params_and_macs_and_a_summary_line():
+    r = invoke("check", CATS)
+    assert r.exit_code == 0
+    assert "CatsVsDogs  image [3, 128, 128] → [2]   params 93,506   MACs 165.2 M" in r.stdout
+    assert r.stdout.strip().endswith("checked 1 model in 1 file: 0 errors")
+
+
+def test_check_set_changes_a_model_parameter():
+    r = invoke("check", CATS, "--set", "classes=10")
+    assert r.exit_code == 0 and "→ [10]" in r.stdout
+
+
+def test_check_bad_spec_exits_1_with_a_diagnostic_and_no_traceback(tmp_path):
+    bad = tmp_path / "bad.arch"
+    bad.write_text("model M {\n    input x: [3, 8, 8]\n    linear(4)\n}\n")
+    r = invoke("check", str(bad))
+    assert r.exit_code == 1
+    assert "error[E301]" in r.stderr and f"{bad}:3:5" in r.stderr
+    assert "Traceback" not in r.output + r.stderr
+    assert "1 error" in r.stdout
+
+
+def test_usage_errors_exit_2():
+    assert invoke("check").exit_code == 2
+    assert invoke("check", CATS, "--set", "oops").exit_code == 2
+    assert invoke("compile", CATS, "-o", "model.xyz").exit_code == 2
+    assert invoke("frobnicate").exit_code == 2
+
+
+def test_unknown_set_name_is_a_spec_error():
+    r = invoke("check", CATS, "--set", "clases=3")
+    assert r.exit_code == 1 and "E113" in r.stderr
+
+
+def test_summary_rows_add_up_to_the_total():
+    r = invoke("summary", CATS)
+    assert r.exit_code == 0
+    lines = r.stdout.splitlines()
+    rows = [ln for ln in lines[3:] if ln and not ln.startswith("-") and not ln.startswith("total")]
+    params = sum(int(ln.split()[-2].replace(",", "")) for ln in rows)
+    macs = sum(int(ln.split()[-1].replace(",", "")) for ln in rows)
+    total = next(ln for ln in lines if ln.startswith("total")).split()
+    assert params == int(total[-2].replace(",", "")) == 93_506
+    assert macs == int(total[-1].replace(",", ""))
+
+
+def test_summary_depth_folds_blocks_into_one_row():
+    full = invoke("summary", str(SPECS / "resnet18.arch")).stdout
+    folded = invoke("summary", str(SPECS / "resnet18.arch"), "--depth", "1").stdout
+    assert "layer1.0.conv1" in full and "layer1.0.conv1" not in folded
+    assert "layer1.0  BasicBlock" in folded
+    assert full.splitlines()[-1].split() == folded.splitlines()[-1].split()  # same totals
+
+
+def test_run_prints_output_shape_and_time():
+    r = invoke("run", CATS, "--batch", "3")
+    assert r.exit_code == 0, r.output
+    assert "output [3, 2]" in r.stdout and "forward" in r.stdout
+
+
+def test_compile_writes_a_loadable_state_dict(tmp_path):
+    out = tmp_path / "m.pt"
+    r = invoke("compile", CATS, "-o", str(out))
+    assert r.exit_code == 0, r.output
+    sd = torch.load(out)
+    assert list(sd) == ["0.weight", "0.bias", "3.weight", "3.bias", "6.weight", "6.bias", "11.weight", "11.bias"]
+
+
+def test_failed_compile_leaves_an_existing_file_untouched(tmp_path):
+    bad = tmp_path / "bad.arch"
+    bad.write_text("model M { input x: [4]\n conv(3, 3) }\n")
+    out = tmp_path / "m.pt"
+    out.write_bytes(b"precious")
+    r = invoke("compile", str(bad), "-o", str(out))
+    assert r.exit_code == 1
+    assert out.read_bytes() == b"precious"
+    assert [p.name for p in tmp_path.iterdir()] == sorted(["bad.arch", "m.pt"]) or set(p.name for p in tmp_path.iterdir()) == {"bad.arch", "m.pt"}
+
+
+def test_missing_file_is_a_diagnostic(tmp_path):
+    r = invoke("check", str(tmp_path / "nope.arch"))
+    assert r.exit_code == 1 and "E007" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_json_format(tmp_path):
+    import json
+    r = invoke("check", CATS, "--format", "json")
+    rec = json.loads(r.stdout.strip().splitlines()[-1])
+    assert rec["params"] == 93_506 and rec["outputs"] == ["[2]"]
