@@ -27,8 +27,8 @@ class ArchModule(nn.Module):
         super().__init__()
         self.spec_name = graph.name
         shapes = {n.id: n.shape for n in graph.nodes}
+        multi = {n.inputs[0] for n in graph.nodes if n.layer == "pick"}  # modules that return a tuple
         steps = []
-        root_alias: nn.Module | None = None
         last_use: dict[int, int] = {}
         for n in graph.nodes:
             for j in (*n.inputs, *n.refs.values()):
@@ -38,28 +38,34 @@ class ArchModule(nn.Module):
         for n in graph.nodes:
             if n.layer == "input":
                 continue
-            frees = tuple(j for j in dict.fromkeys(n.inputs) if last_use.get(j) == n.id)
-            if not n.element:
-                steps.append((n.id, None, n.layer, tuple(n.inputs), frees))
+            frees = tuple(j for j in dict.fromkeys((*n.inputs, *n.refs.values())) if last_use.get(j) == n.id)
+            refs = tuple(n.refs.items())
+            if n.layer == "pick":  # a member of a multi-result layer (`enc.last`)
+                steps.append((n.id, "pick", n.args["index"], tuple(n.inputs), refs, frees))
+                continue
+            if not n.element:  # the implicit ⊕ of a residual
+                steps.append((n.id, "add", None, tuple(n.inputs), refs, frees))
                 continue
             module = BUILDERS[n.layer](n, [shapes[i] for i in n.inputs])
+            kind = "multi" if n.id in multi else "module"
             if n.name == "":
-                root_alias = module  # a model of one unlabelled element *is* that element (§6)
+                # A model of one unlabelled element *is* that element (§6).
                 for pname, p in module.named_parameters(recurse=False):
                     self.register_parameter(pname, p)
                 for bname, b in module.named_buffers(recurse=False):
                     self.register_buffer(bname, b)
+                for cname, child in module.named_children():
+                    self.add_module(cname, child)
                 object.__setattr__(self, "_root_alias", module)
-                steps.append((n.id, (), n.layer, tuple(n.inputs), frees))
+                steps.append((n.id, kind, (), tuple(n.inputs), refs, frees))
                 continue
             path = tuple(n.name.split("."))
             self._place(path, module)
-            steps.append((n.id, path, n.layer, tuple(n.inputs), frees))
+            steps.append((n.id, kind, path, tuple(n.inputs), refs, frees))
         self._steps = tuple(steps)
         self._inputs = tuple(p.node for p in graph.inputs)
         self._outputs = tuple(p.node for p in graph.outputs)
         self._size = len(graph.nodes)
-        self._has_root_alias = root_alias is not None
 
     def _place(self, path: tuple[str, ...], module: nn.Module) -> None:
         parent: nn.Module = self
@@ -73,16 +79,23 @@ class ArchModule(nn.Module):
 
     def forward(self, *inputs: torch.Tensor):
         vals: list = [None] * self._size
+        multi: dict = {}  # full results of layers with members, for their picks
         for idx, x in zip(self._inputs, inputs):
             vals[idx] = x
-        for nid, path, op, ins, frees in self._steps:
-            if path is None:  # the implicit ⊕ of a residual
+        for nid, kind, how, ins, refs, frees in self._steps:
+            if kind == "add":
                 vals[nid] = vals[ins[0]] + vals[ins[1]]
+            elif kind == "pick":
+                vals[nid] = multi[ins[0]][how]
             else:
-                m = self._root_alias if not path else self
-                for seg in path:
+                m = self._root_alias if not how else self
+                for seg in how:
                     m = getattr(m, seg)
-                vals[nid] = m(*[vals[j] for j in ins])
+                out = m(*[vals[j] for j in ins], **{name: vals[j] for name, j in refs})
+                if kind == "multi":
+                    multi[nid] = out
+                    out = out[0]
+                vals[nid] = out
             for j in frees:
                 if j not in self._outputs:
                     vals[j] = None

@@ -209,3 +209,7 @@ def _concat(node: Node, ins: list[Shape]) -> nn.Module:
     from dsl.layers import REGISTRY
     from dsl.layers.merge import ConcatArgs
     return Concat(REGISTRY["concat"].axis(ConcatArgs(**node.args), len(ins[0])))
+
+
+from . import torch_sequence  # noqa: E402,F401  (registers the sequence builders)
+from . import torch_recurrent  # noqa: E402,F401  (registers the recurrent builders)

@@ -65,6 +65,11 @@ _CODES = [
     ErrorCode("E311", "merge needs several values", "{layer} needs at least two values to merge", "write `parallel {{ ... }} -> {layer}` or `{layer}(other)`"),
     ErrorCode("E312", "unmerged parallel", "the branches of `parallel` must flow into a merge (`concat`, `add` or `mul`)"),
     ErrorCode("E313", "no current value", "{what} has no value to work on here", "{hint}"),
+    ErrorCode("E314", "sequence longer than the table", "{layer} holds {max_len} positions, but the sequence has {seq}", "raise `max_len` to at least {seq}"),
+    ErrorCode("E315", "heads do not divide the width", "{layer}: the width {width} is not divisible by {heads} heads", "each head takes width / heads features; use a head count that divides {width}"),
+    ErrorCode("E316", "memory width mismatch", "{layer} attends to a memory of width {got}, but its queries have width {width}", "keys and values are projected from the memory at the queries' width; map the memory to it with `linear({width})` first"),
+    ErrorCode("E317", "initial state mismatch", "{layer} needs an initial state {want}, but `init` gives {got}", "`init=` takes `.state` of a recurrent layer of the same kind, width and depth"),
+    ErrorCode("E318", "not recurrent", "`.{attr}` is read off a recurrent layer (rnn, lstm, gru), but {what} is not one", "label the recurrent layer and write `label.{attr}`"),
     # E4xx — expressions and limits
     ErrorCode("E401", "type error", "{message}"),
     ErrorCode("E402", "division by zero", "division by zero"),

@@ -120,6 +120,8 @@ class Evaluator:
                 return len(obj.type.shape)
         if isinstance(obj, Value) and obj.poisoned:
             return obj
+        if isinstance(obj, Value) and attr in ("last", "state"):
+            raise self.error("E318", node, attr=attr, what=obj.origin or "this value")
         names = list(obj.members) + (["shape", "rank"] if isinstance(obj, Value) else []) if isinstance(obj, (Value, Namespace)) else []
         raise self.error("E401", node, hint=did_you_mean(attr, names),
                          message=f"{type_name(obj)} has no attribute `{attr}`")

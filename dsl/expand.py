@@ -361,11 +361,21 @@ class Expander:
         for d in out.shape:
             if is_concrete(d) and d > 2**40:
                 raise self.reporter.error("E404", el.span, what="a dimension", value=f"{d:,}", limit=f"{2**40:,}")
+        try:
+            members = layer.members(args, types, out)
+        except LayerError as e:
+            raise self._layer_error(e, el) from None
         element = ctx.level.add(label)
         node = self._add_node(layer.name, args.model_dump(), tuple(v.node for v in operands), out, el.span, element,
                               ctx, params=params, macs=macs, note=el.note, label=text,
                               refs={k: v.node for k, v in refs.items()})
-        return Value(node, out, origin=f"the {layer.name} on line {el.span.line}")
+        origin = f"the {layer.name} on line {el.span.line}"
+        value = Value(node, out, origin=origin)
+        for index, (name, t) in enumerate(members.items(), start=1):
+            pick = self._add_node("pick", {"index": index, "member": name}, (node,), t, el.span, None, ctx,
+                                  name=f"@{name}", label=f".{name}")
+            value.members[name] = Value(pick, t, origin=f"`.{name}` of {origin}")
+        return value
 
     def _no_current(self, el: ast.LayerCall, ctx: Ctx) -> DiagnosticError:
         if ctx.in_model and not self.single_input and ctx.frame is None:

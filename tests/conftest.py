@@ -22,3 +22,8 @@ def check_src(tmp_path):
         path.write_text(textwrap.dedent(src))
         return dsl.check_file(path, params=params)
     return run
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-goldens", action="store_true", default=False,
+                     help="Rewrite tests/data/diagnostics/*.expected from the current output instead of comparing.")

@@ -18,6 +18,9 @@ def test_both_catalogues_hold_the_same_layers():
 # One use of every layer: the built module's output shape and parameter count
 # must equal what the checker inferred.
 CASES = {
+    "rnn": ("[5, 6]", "rnn(4, layers=2, nonlinearity=\"relu\")"),
+    "lstm": ("[5, 6]", "lstm(4, bidirectional=true)"),
+    "gru": ("[5, 6]", "gru(4, layers=2, bidirectional=true, dropout=0.1)"),
     "conv": ("[3, 16, 16]", "conv(8, 3, stride=2, padding=1)"),
     "conv_transpose": ("[8, 7, 7]", "conv_transpose(4, 3, stride=2, padding=1, output_padding=1)"),
     "maxpool": ("[3, 15, 15]", "maxpool(3, stride=2, padding=1)"),
@@ -41,6 +44,11 @@ CASES = {
     "add": ("[3, 4, 4]", "parallel { identity; global_avgpool } -> add"),
     "mul": ("[3, 4, 4]", "mul(in)"),
     "concat": ("[3, 4, 4]", "parallel { identity; conv(2, 1) } -> concat"),
+    "embedding": ("int[5]", "embedding(10, 4, padding_idx=0)"),
+    "positional": ("[5, 6]", "positional(8) -> positional(5, learned=false)"),
+    "class_token": ("[5, 6]", "class_token"),
+    "first": ("[5, 6]", "first"), "last": ("[5, 6]", "last"), "mean": ("[5, 6]", "mean"),
+    "attention": ("[5, 8]", "attention(2, causal=true) -> attention(4, bias=false)"),
 }
 
 
@@ -56,7 +64,8 @@ def test_built_layer_matches_the_checked_shape_and_count(layer):
     assert res.ok, "\n".join(map(str, res.diagnostics))
     g = res.graph
     m = lower(g).eval()
-    x = torch.randn(2, *g.inputs[0].shape)
+    port = g.inputs[0]
+    x = torch.randint(0, 2, (2, *port.shape)) if port.dtype == "int" else torch.randn(2, *port.shape)
     with torch.no_grad():
         y = m(x)
     assert tuple(y.shape[1:]) == g.outputs[0].shape

@@ -4,7 +4,7 @@ Importing this package registers every entry; `REGISTRY[name]` is the
 `Layer` with its argument model, shape rule, counts and diagram label.
 """
 
-from . import activation, conv, dense, merge, norm, pool, reshape  # noqa: F401  (registers)
+from . import activation, attention, conv, dense, merge, norm, pool, recurrent, reshape, sequence  # noqa: F401  (registers)
 from .base import Layer, LayerError
 from .registry import REGISTRY
 

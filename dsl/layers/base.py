@@ -57,6 +57,14 @@ class Layer:
     def macs(self, a: Any, inputs: list[TensorType], out: TensorType) -> Dim:
         return 0
 
+    def members(self, a: Any, inputs: list[TensorType], out: TensorType) -> dict[str, TensorType]:
+        """Extra results read off the value by name (`enc.last`, `enc.state`).
+
+        The torch module of a layer with members returns a tuple: the value
+        itself, then each member in this order.
+        """
+        return {}
+
     def label(self, a: Any, x: TensorType | None) -> str:
         """The diagram's arrow label, e.g. `conv 3×3, 32`; `x` is the input."""
         return self.name

@@ -1,0 +1,104 @@
+"""Recurrent layers: `rnn`, `lstm`, `gru` — the document's sequence readers.
+
+A recurrent layer reads `[seq, F]` one step at a time and returns every
+step's hidden state `[seq, hidden·dirs]`; it also has members `.last` (the
+final hidden state of the top layer, both directions: `[hidden·dirs]`) and
+`.state` (the final state of every layer, batch-first `[layers·dirs,
+hidden]`; for `lstm` the pair (h, c)), which `init=` of another recurrent
+layer accepts. Parameters are laid out as torch.nn.RNN/LSTM/GRU's.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ..dims import Dim, fmt_shape
+from .base import Args, Layer, LayerError, TensorType, concrete, positive
+from .registry import register
+
+
+class RecurrentArgs(Args):
+    hidden: int
+    layers: int = 1
+    bidirectional: bool = False
+    dropout: float = 0.0
+
+
+class RnnArgs(RecurrentArgs):
+    nonlinearity: Literal["tanh", "relu"] = "tanh"
+
+
+class Recurrent(Layer):
+    Args = RecurrentArgs
+    tensor_args = frozenset({"init"})
+    gates: int = 1
+    state_kind = "state"
+
+    def __init__(self, name: str, gates: int, summary: str, args: type[Args] = RecurrentArgs,
+                 state_kind: str = "state"):
+        self.name = name
+        self.gates = gates
+        self.summary = summary
+        self.Args = args
+        self.state_kind = state_kind
+
+    def _dirs(self, a) -> int:
+        return 2 if a.bidirectional else 1
+
+    def state_type(self, a) -> TensorType:
+        return TensorType((a.layers * self._dirs(a), a.hidden), self.state_kind)
+
+    def infer(self, a, inputs, refs):
+        x = inputs[0]
+        if x.rank != 2:
+            raise LayerError("E301", layer=self.name, expected="a [seq, features]", got=fmt_shape(x.shape),
+                             hint="recurrent layers read sequences; `embedding` turns token ids into one")
+        self.float_input(x)
+        concrete(x.shape[1], self.name, "the feature count")
+        positive([a.hidden], "the hidden size", "hidden")
+        positive([a.layers], "the layer count", "layers")
+        if not 0.0 <= a.dropout <= 1.0:
+            raise LayerError("E107", arg="dropout", layer=self.name, name="dropout", expected="between 0 and 1",
+                             got=a.dropout)
+        init = refs.get("init")
+        if init is not None:
+            want = self.state_type(a)
+            if init.dtype != want.dtype or init.shape != want.shape:
+                got = (f"the state of an lstm" if init.dtype == "lstm_state" else
+                       f"the state of an rnn or gru" if init.dtype == "state" else "a plain tensor")
+                raise LayerError("E317", arg="init", layer=self.name, want=f"{self.name} state {fmt_shape(want.shape)}",
+                                 got=f"{got} {fmt_shape(init.shape)}")
+        return TensorType((x.shape[0], a.hidden * self._dirs(a)), x.dtype)
+
+    def _cells(self, a, features: int):
+        dirs = self._dirs(a)
+        for layer in range(a.layers):
+            width = features if layer == 0 else a.hidden * dirs
+            for _ in range(dirs):
+                yield width
+
+    def params(self, a, inputs, out):
+        g, h = self.gates, a.hidden
+        return sum(g * h * (w + h) + 2 * g * h for w in self._cells(a, inputs[0].shape[1]))
+
+    def macs(self, a, inputs, out) -> Dim:
+        g, h = self.gates, a.hidden
+        per_step = sum(g * h * (w + h) for w in self._cells(a, inputs[0].shape[1]))
+        return inputs[0].shape[0] * per_step
+
+    def members(self, a, inputs, out):
+        return {"last": TensorType((a.hidden * self._dirs(a),), "float"), "state": self.state_type(a)}
+
+    def label(self, a, x):
+        text = f"{self.name.upper()} {a.hidden}"
+        if a.layers != 1:
+            text += f" ×{a.layers} layers"
+        if a.bidirectional:
+            text += ", bidirectional"
+        return text
+
+
+register(Recurrent("rnn", 1, "Elman recurrent layer: h_t = tanh(W x_t + U h_{t-1})", RnnArgs))
+register(Recurrent("lstm", 4, "long short-term memory: forget, input and output gates with a cell state",
+                   state_kind="lstm_state"))
+register(Recurrent("gru", 3, "gated recurrent unit: reset and update gates"))

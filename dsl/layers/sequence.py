@@ -1,0 +1,122 @@
+"""Sequences of vectors: `embedding`, `positional`, `class_token`, `first`, `last`, `mean`.
+
+A sequence value is `[seq, d]` (batch excluded, batch-first); `seq` may be a
+symbol. Integer ids `int[seq]` become vectors through `embedding`.
+"""
+
+from __future__ import annotations
+
+from ..dims import is_concrete
+from .base import Args, Layer, LayerError, TensorType, concrete, positive
+from .registry import register
+
+
+class EmbeddingArgs(Args):
+    vocab: int
+    dim: int
+    padding_idx: int | None = None
+
+
+class PositionalArgs(Args):
+    max_len: int
+    learned: bool = True
+
+
+def sequence_input(layer: Layer, x: TensorType) -> TensorType:
+    """A `[seq, d]` float value whose width `d` is concrete."""
+    layer.rank_between(x, 2, 2, "a [seq, d]",
+                       hint="flatten the other dimensions into the width first" if x.rank > 2 else None)
+    layer.float_input(x)
+    concrete(x.shape[-1], layer.name, "the width")
+    return x
+
+
+class Embedding(Layer):
+    name = "embedding"
+    Args = EmbeddingArgs
+    summary = "integer ids → vectors: int[seq] → [seq, dim]"
+
+    def infer(self, a: EmbeddingArgs, inputs, refs):
+        x = inputs[0]
+        if x.dtype != "int":
+            raise LayerError("E308", layer=self.name, expected="an integer", got=f"{x}",
+                             hint="declare the ids as integers: `input tokens: int[seq]`")
+        self.rank_between(x, 1, 7, "an int[seq]")
+        positive([a.vocab], "the vocabulary size", "vocab")
+        positive([a.dim], "the embedding width", "dim")
+        if a.padding_idx is not None and not -a.vocab <= a.padding_idx < a.vocab:
+            raise LayerError("E403", arg="padding_idx", index=a.padding_idx,
+                             what=f"a vocabulary of {a.vocab}")
+        return TensorType((*x.shape, a.dim), "float")
+
+    def params(self, a, inputs, out):
+        return a.vocab * a.dim
+
+    def label(self, a, x):
+        return f"embedding {a.vocab}, {a.dim}"
+
+
+class Positional(Layer):
+    name = "positional"
+    Args = PositionalArgs
+    summary = "add learned or sinusoidal positions: [seq, d] → [seq, d]"
+
+    def infer(self, a: PositionalArgs, inputs, refs):
+        x = sequence_input(self, inputs[0])
+        positive([a.max_len], "the number of positions `max_len`", "max_len")
+        seq = x.shape[0]
+        if is_concrete(seq) and seq > a.max_len:
+            raise LayerError("E314", arg="max_len", layer=self.name, max_len=a.max_len, seq=seq)
+        return x
+
+    def params(self, a, inputs, out):
+        return a.max_len * inputs[0].shape[-1] if a.learned else 0
+
+    def label(self, a, x):
+        return "positional" if a.learned else "positional (sinusoidal)"
+
+
+class ClassToken(Layer):
+    name = "class_token"
+    summary = "prepend one learned token: [seq, d] → [seq + 1, d]"
+
+    def infer(self, a, inputs, refs):
+        x = sequence_input(self, inputs[0])
+        return TensorType((x.shape[0] + 1, x.shape[1]), x.dtype)
+
+    def params(self, a, inputs, out):
+        return inputs[0].shape[-1]
+
+    def label(self, a, x):
+        return "+ class token"
+
+
+class _Pick(Layer):
+    """`[seq, d]` → `[d]`: one position, or the average over positions."""
+
+    def infer(self, a, inputs, refs):
+        x = inputs[0]
+        self.rank_between(x, 2, 2, "a [seq, d]",
+                          hint="these pick from a sequence; use `global_avgpool` for images" if x.rank > 2 else None)
+        if self.name == "mean":
+            self.float_input(x)
+        return TensorType(x.shape[1:], x.dtype)
+
+
+class First(_Pick):
+    name = "first"
+    summary = "the first position of a sequence: [seq, d] → [d]"
+
+
+class Last(_Pick):
+    name = "last"
+    summary = "the last position of a sequence: [seq, d] → [d]"
+
+
+class Mean(_Pick):
+    name = "mean"
+    summary = "the average over a sequence: [seq, d] → [d]"
+
+
+for _layer in (Embedding(), Positional(), ClassToken(), First(), Last(), Mean()):
+    register(_layer)
