@@ -39,10 +39,21 @@ class CheckResult:
 def check_file(path: str | Path, params: dict[str, Any] | None = None, model: str | None = None,
                all_models: bool = False, debug: bool = False) -> CheckResult:
     """Check a spec file. `model` picks one model; `all_models` checks each (params must suit them all)."""
-    reporter = Reporter()
     result = CheckResult(str(path))
+    return _guarded(result, lambda program: program.load_root(path), params, model, all_models, debug)
+
+
+def check_text(text: str, name: str = "<spec>.arch", root: str | Path = ".", params: dict[str, Any] | None = None,
+               model: str | None = None, debug: bool = False) -> CheckResult:
+    """Check a spec given as text; its imports resolve from `root`."""
+    result = CheckResult(name)
+    return _guarded(result, lambda program: program.load_text(text, name, Path(root)), params, model, False, debug)
+
+
+def _guarded(result: CheckResult, load, params, model, all_models: bool, debug: bool) -> CheckResult:
+    reporter = Reporter()
     try:
-        unit = Program(reporter).load_root(path)
+        unit = load(Program(reporter))
         if unit is not None:
             _check_unit(unit, reporter, result, params or {}, model, all_models)
     except DiagnosticError as e:
@@ -54,17 +65,6 @@ def check_file(path: str | Path, params: dict[str, Any] | None = None, model: st
         if debug:
             raise
         reporter.report("E900", None, message=f"{type(e).__name__}: {e}")
-    result.diagnostics = reporter.diagnostics
-    return result
-
-
-def check_text(text: str, name: str = "<spec>.arch", root: str | Path = ".", params: dict[str, Any] | None = None,
-               model: str | None = None) -> CheckResult:
-    reporter = Reporter()
-    result = CheckResult(name)
-    unit = Program(reporter).load_text(text, name, Path(root))
-    if unit is not None:
-        _check_unit(unit, reporter, result, params or {}, model, False)
     result.diagnostics = reporter.diagnostics
     return result
 

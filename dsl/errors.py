@@ -64,7 +64,7 @@ _CODES = [
     ErrorCode("E310", "bad dimension", "dimension {dim} is out of range for {got}"),
     ErrorCode("E311", "merge needs several values", "{layer} needs at least two values to merge", "write `parallel {{ ... }} -> {layer}` or `{layer}(other)`"),
     ErrorCode("E312", "unmerged parallel", "the branches of `parallel` must flow into a merge (`concat`, `add` or `mul`)"),
-    ErrorCode("E313", "no current value", "{what} has no value to work on here", "{hint}"),
+    ErrorCode("E313", "no current value", "{what} has no value to work on here", "start the chain from a named value: `x -> ...`"),
     ErrorCode("E314", "sequence longer than the table", "{layer} holds {max_len} positions, but the sequence has {seq}", "raise `max_len` to at least {seq}"),
     ErrorCode("E315", "heads do not divide the width", "{layer}: the width {width} is not divisible by {heads} heads", "each head takes width / heads features; use a head count that divides {width}"),
     ErrorCode("E316", "memory width mismatch", "{layer} attends to a memory of width {got}, but its queries have width {width}", "keys and values are projected from the memory at the queries' width; map the memory to it with `linear({width})` first"),

@@ -380,8 +380,7 @@ class Expander:
     def _no_current(self, el: ast.LayerCall, ctx: Ctx) -> DiagnosticError:
         if ctx.in_model and not self.single_input and ctx.frame is None:
             return self.reporter.error("E502", el.span, model=self.model_name, first=self.first_input or "x")
-        return self.reporter.error("E313", el.span, what=f"`{el.name}`",
-                                   hint="start the chain from a named value: `x -> ...`")
+        return self.reporter.error("E313", el.span, what=f"`{el.name}`")
 
     def _expected_words(self, layer: Layer, name: str) -> str:
         field = layer.Args.model_fields.get(name)
@@ -422,7 +421,7 @@ class Expander:
             span = spans[fname].span if fname in spans else el.span
             if err["type"] == "missing":
                 raise self.reporter.error("E106", el.span, layer=layer.name, name=fname,
-                                          hint=f"`{layer.name}` takes {_arg_list(layer)[6:]}" if fields else None) from None
+                                          hint=f"`{layer.name}` {_arg_list(layer).removeprefix('it ')}" if fields else None) from None
             got = data.get(fname)
             raise self.reporter.error("E107", spans[fname].value.span if fname in spans else span, layer=layer.name,
                                       name=fname, expected=_describe_type(layer.Args.model_fields[fname].annotation),

@@ -29,6 +29,8 @@ WORDS = {
     "COMMA": "`,`", "COLON": "`:`", "EQUAL": "`=`", "DOT": "`.`", "ARROW": "`->`", "_SEP": "a new line",
     "ADD_OP": "`+` or `-`", "MUL_OP": "an operator", "POW_OP": "`**`", "COMP_OP": "a comparison",
     "IN": "`in`", "ELSE": "`else`", "SHORTCUT": "`shortcut`", "$END": "the end of the file",
+    "BLOCK_KW": "`block`", "MODEL_KW": "`model`", "INPUT_KW": "`input`", "OUTPUT_KW": "`output`",
+    "IMPORT_KW": "`import`",
 }
 KEYWORDS = {"IMPORT": "import", "BLOCK": "block", "MODEL": "model", "LET": "let", "INPUT": "input",
             "OUTPUT": "output", "RESIDUAL": "residual", "PARALLEL": "parallel", "REPEAT": "repeat",
@@ -37,7 +39,7 @@ KEYWORDS = {"IMPORT": "import", "BLOCK": "block", "MODEL": "model", "LET": "let"
 SUMMARIES = [
     ({"NAME", "INT", "FLOAT", "STRING"}, "an expression"),
     ({"RESIDUAL", "PARALLEL", "REPEAT", "NAME"}, "a statement"),
-    ({"MODEL", "BLOCK", "IMPORT", "LET"}, "`model`, `block`, `import` or `let`"),
+    ({"MODEL_KW", "BLOCK_KW", "IMPORT_KW", "LET"}, "`model`, `block`, `import` or `let`"),
 ]
 
 

@@ -11,7 +11,6 @@ Rewrite the goldens with `pytest tests/test_diagnostics.py --update-goldens`.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 from pathlib import Path
@@ -33,12 +32,7 @@ SLOW = {"network_too_large"}
 # Codes no golden needs: the tool's own bug, and the two file-level ones tested with tmp_path below;
 # E110 (unknown --model) is a CLI matter, E111 cannot come from `check` (it checks every model).
 NOT_GOLDEN = {"E900", "E007", "E008", "E110", "E111"}
-# Codes the core cannot produce correctly yet, each with a spec that should produce it.
-KNOWN_BROKEN = {
-    # E313's template hint is "{hint}", but `Reporter.make(code, span, hint=...)` consumes `hint`,
-    # so formatting the template raises KeyError and the user gets E900 instead.
-    "E313": "model M {\n    input a: [16]\n    input b: [16]\n    { linear(16) }\n}\n",
-}
+
 # Codes that the core reports, but whose only output so far reads too badly to freeze as a golden.
 POOR_MESSAGE = {
     # "lstm needs an initial state lstm state [1, 32], but `init` gives the state of an rnn or gru [1, 32]"
@@ -58,17 +52,11 @@ def _extra_args(path: Path) -> list[str]:
     return []
 
 
-def _invoke(args: list[str]):
-    old = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        return CliRunner().invoke(main, args)
-    finally:
-        os.chdir(old)
-
-
-def _stderr(result) -> str:
-    return result.stderr
+@pytest.fixture
+def invoke(monkeypatch):
+    """Run the CLI from the repo root, so that the paths in its output are stable."""
+    monkeypatch.chdir(ROOT)
+    return lambda args: CliRunner().invoke(main, args)
 
 
 def _params():
@@ -78,37 +66,29 @@ def _params():
 
 
 @pytest.mark.parametrize("case", list(_params()))
-def test_golden(case: Path, request):
+def test_golden(case: Path, request, invoke):
     first = case.read_text(encoding="utf-8").splitlines()[0]
     assert first.startswith(f"# {case.stem}:"), f"first line must be `# {case.stem}: ...`"
-    result = _invoke(["check", *_extra_args(case), _rel(case)])
+    result = invoke(["check", *_extra_args(case), _rel(case)])
     assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 1, result.stdout + result.stderr
     expected = case.with_suffix(".expected")
     if request.config.getoption("--update-goldens"):
-        expected.write_text(_stderr(result), encoding="utf-8")
+        expected.write_text(result.stderr, encoding="utf-8")
         return
     assert expected.exists(), f"missing {expected.name}; run with --update-goldens"
-    assert _stderr(result) == expected.read_text(encoding="utf-8")
-    assert "E900" not in _stderr(result)
+    assert result.stderr == expected.read_text(encoding="utf-8")
+    assert "E900" not in result.stderr
 
 
 def test_every_code_has_a_golden():
     found = set()
     for exp in CASES_DIR.glob("*.expected"):
         found |= set(re.findall(r"^error\[(E\d{3})\]", exp.read_text(encoding="utf-8"), flags=re.M))
-    missing = set(CODES) - NOT_GOLDEN - set(KNOWN_BROKEN) - set(POOR_MESSAGE) - found
+    missing = set(CODES) - NOT_GOLDEN - set(POOR_MESSAGE) - found
     assert not missing, f"no golden case for {sorted(missing)}"
     assert found <= set(CODES)
-
-
-@pytest.mark.parametrize("code", sorted(KNOWN_BROKEN))
-@pytest.mark.xfail(strict=True, reason="the core cannot report this code yet; add a golden once it can")
-def test_known_broken_code(code: str, tmp_path):
-    (tmp_path / "spec.arch").write_text(KNOWN_BROKEN[code])
-    res = dsl.check_file(tmp_path / "spec.arch")
-    assert [d.code for d in res.diagnostics] == [code]
 
 
 @pytest.mark.parametrize("code", sorted(POOR_MESSAGE))
@@ -124,9 +104,9 @@ def test_every_golden_has_a_case():
     assert not stray, f".expected files without a spec: {sorted(stray)}"
 
 
-def test_json_format():
+def test_json_format(invoke):
     case = CASES_DIR / "several_errors.arch"
-    result = _invoke(["check", "--format", "json", _rel(case)])
+    result = invoke(["check", "--format", "json", _rel(case)])
     assert result.exit_code == 1
     assert "Traceback" not in result.stdout + result.stderr
     lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
