@@ -216,9 +216,5 @@ def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed
     click.echo(f"wrote {target}: {g.name}, {len(m.state_dict())} tensors, {g.params:,} parameters ({human(g.params)})")
 
 
-def run_main() -> None:  # pragma: no cover - thin wrapper for `python -m compiler.cli`
-    main()
-
-
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -111,7 +111,7 @@ class Expander:
             return None
         nodes = [n.model_copy(update={"name": el.path() if el is not None else n.name})
                  for n, el in zip(self.b.nodes, self.b.elements)]
-        nodes = [n if n.element or not n.name.startswith("@") else n.model_copy(update={"name": self._implicit_name(n, nodes)})
+        nodes = [n if n.element or not n.name.startswith("@") else n.model_copy(update={"name": self._implicit_name(n)})
                  for n in nodes]
         frames = [Frame(**{**f, "path": el.path()}) for f, el in zip(self.b.frames, self.b.frame_elements)]
         params = sum(n.params for n in nodes)
@@ -123,7 +123,7 @@ class Expander:
                           outputs=outputs, nodes=nodes, frames=frames, params=params, macs=macs,
                           symbols=tuple(symbols))
 
-    def _implicit_name(self, n: Node, nodes: list[Node]) -> str:
+    def _implicit_name(self, n: Node) -> str:
         parent = self.b.frame_elements[n.frame].path() if n.frame is not None else ""
         return (parent + "." if parent else "") + n.name[1:]
 
@@ -212,7 +212,7 @@ class Expander:
         for i, el in enumerate(chain.elements):
             el_label = label if (label is not None and direct and el is real[0]) else None
             try:
-                current = self.element(el, inner_ctx, current, el_label, first=(i == 0), members=members)
+                current = self.element(el, inner_ctx, current, el_label, first=(i == 0))
             except DiagnosticError as e:
                 self._absorb(e)
                 current = POISON
@@ -237,8 +237,7 @@ class Expander:
         return b is not None and b.kind in ("label", "input", "in") or (
             b is not None and isinstance(b.value, (Value, Bundle, Namespace)))
 
-    def element(self, el: ast.Element, ctx: Ctx, current: Current, label: str | None, first: bool,
-                members: dict) -> Current:
+    def element(self, el: ast.Element, ctx: Ctx, current: Current, label: str | None, first: bool) -> Current:
         if isinstance(el, ast.LayerCall):
             return self.layer_call(el, ctx, current, label, first)
         if isinstance(el, ast.Group):

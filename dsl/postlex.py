@@ -13,7 +13,7 @@ from typing import Iterator
 from lark import Token
 
 OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
-CLOSERS = {"RPAR": "(", "RSQB": "[", "RBRACE": "{"}
+CLOSERS = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}  # closer → the opener it needs
 CLOSING = {"(": ")", "[": "]", "{": "}"}
 # A separator before these tokens joins the next line to the previous one.
 CONTINUES = {"RBRACE", "ARROW", "ELSE", "SHORTCUT"}
@@ -62,7 +62,7 @@ class Layout:
             elif kind in CLOSERS:
                 if not stack:
                     raise BracketError("mismatched", tok)
-                if stack[-1].type != {"(": "LPAR", "[": "LSQB", "{": "LBRACE"}[CLOSERS[kind]]:
+                if stack[-1].type != CLOSERS[kind]:
                     raise BracketError("mismatched", tok, stack[-1])
                 stack.pop()
             yield tok
