@@ -171,11 +171,11 @@ def run(file: str, sets: tuple[str, ...], model: str | None, batch: int, seed: i
     g = _concrete_graph(res, file)
     import torch
 
+    from .inputs import random_inputs
     from .lower import lower
     torch.manual_seed(seed)
     m = lower(g).eval()
-    xs = [torch.randint(0, 2, (batch, *p.shape)) if p.dtype == "int" else torch.randn(batch, *p.shape)
-          for p in g.inputs]
+    xs = random_inputs(g, batch)
     with torch.no_grad():
         out = m(*xs)
         times = []
@@ -214,6 +214,55 @@ def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed
     m = lower(g)
     _atomic_write(target, lambda tmp: torch.save(m.state_dict(), tmp))
     click.echo(f"wrote {target}: {g.name}, {len(m.state_dict())} tensors, {g.params:,} parameters ({human(g.params)})")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", default="-", show_default=True, metavar="OUT",
+              help="OUT.svg, .png, .pdf (need graphviz's `dot`), .dot or .txt; `-` prints the text form.")
+@click.option("--style", type=click.Choice(["document", "detailed"]), default="document", show_default=True,
+              help="document: values in boxes, layers on the arrows; detailed: one box per layer with shape and parameters.")
+@click.option("--depth", type=click.IntRange(min=0), default=None,
+              help="Open blocks, repeats and groups down to N levels (default: as deep as stays readable).")
+@click.option("--unroll", type=click.IntRange(min=0, max=64), default=0, metavar="N",
+              help="Draw recurrent layers (rnn, lstm, gru) through N time steps.")
+@click.option("--gates", is_flag=True, help="Open LSTM and GRU cells into their gates and state updates.")
+@click.option("--shapes", is_flag=True, help="Detailed style: put the shapes on the arrows.")
+@set_option
+@model_option
+@debug_option
+def diagram(file: str, out: str, style: str, depth: int | None, unroll: int, gates: bool, shapes: bool,
+            sets: tuple[str, ...], model: str | None, debug: bool) -> None:
+    """Draw the spec the way the architectures document draws its text diagrams (no torch)."""
+    from dsl.diagram import FORMATS, DiagramError, DiagramOptions, draw
+
+    fmt = "txt" if out == "-" else Path(out).suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise click.BadParameter(f"unsupported format {('.' + fmt) if fmt else '(none)'}; use "
+                                 + ", ".join("." + f for f in FORMATS) + " or -", param_hint="-o")
+    res = _check_one(file, parse_set(sets), model, debug)
+    _print_diagnostics(res.diagnostics, "text")
+    if not res.ok:
+        sys.exit(SPEC_ERRORS)
+    options = DiagramOptions(style=style, depth=depth, unroll=unroll, gates=gates, shapes=shapes)
+    try:
+        drawing = draw(res.graph, options)
+        data = drawing.render(fmt)
+    except DiagramError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(USAGE)
+    except Exception as e:  # the tool's own bug: one diagnostic, no traceback
+        if debug:
+            raise
+        from dsl.diagnostics import Reporter
+        _print_diagnostics([Reporter().make("E900", None, message=f"{type(e).__name__}: {e}")], "text")
+        sys.exit(SPEC_ERRORS)
+    if out == "-":
+        click.echo(drawing.text, nl=False)
+        sys.exit(OK)
+    target = Path(out)
+    _atomic_write(target, lambda tmp: tmp.write_bytes(data))
+    click.echo(f"wrote {target}: {res.graph.name}, {drawing.boxes} boxes at depth {drawing.diagram.depth}")
 
 
 if __name__ == "__main__":  # pragma: no cover

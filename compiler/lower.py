@@ -29,6 +29,7 @@ class ArchModule(nn.Module):
         shapes = {n.id: n.shape for n in graph.nodes}
         multi = {n.inputs[0] for n in graph.nodes if n.layer == "pick"}  # modules that return a tuple
         steps = []
+        built: dict[int, nn.Module] = {}
         last_use: dict[int, int] = {}
         for n in graph.nodes:
             for j in (*n.inputs, *n.refs.values()):
@@ -47,6 +48,10 @@ class ArchModule(nn.Module):
                 steps.append((n.id, "add", None, tuple(n.inputs), refs, frees))
                 continue
             module = BUILDERS[n.layer](n, [shapes[i] for i in n.inputs])
+            for pname, owner in n.shares.items():
+                # `tie=`: one Parameter under both names, as Hugging Face ties lm_head to wte.
+                setattr(module, pname, getattr(built[owner], pname))
+            built[n.id] = module
             kind = "multi" if n.id in multi else "module"
             if n.name == "":
                 # A model of one unlabelled element *is* that element (§6).
@@ -60,6 +65,12 @@ class ArchModule(nn.Module):
                 steps.append((n.id, kind, (), tuple(n.inputs), refs, frees))
                 continue
             path = tuple(n.name.split("."))
+            if getattr(module, "bare", False):
+                # A one-tensor layer kept as a plain parameter at its own path
+                # (`class_token`, `encoder.pos_embedding`), as torchvision's ViT does.
+                self._place(path, module.weight)
+                steps.append((n.id, "bare", (path, type(module).apply), tuple(n.inputs), refs, frees))
+                continue
             self._place(path, module)
             steps.append((n.id, kind, path, tuple(n.inputs), refs, frees))
         self._steps = tuple(steps)
@@ -67,7 +78,7 @@ class ArchModule(nn.Module):
         self._outputs = tuple(p.node for p in graph.outputs)
         self._size = len(graph.nodes)
 
-    def _place(self, path: tuple[str, ...], module: nn.Module) -> None:
+    def _place(self, path: tuple[str, ...], item: nn.Module | nn.Parameter) -> None:
         parent: nn.Module = self
         for seg in path[:-1]:
             child = parent._modules.get(seg)
@@ -75,7 +86,16 @@ class ArchModule(nn.Module):
                 child = Level()
                 parent.add_module(seg, child)
             parent = child
-        parent.add_module(path[-1], module)
+        if isinstance(item, nn.Parameter):
+            parent.register_parameter(path[-1], item)
+        else:
+            parent.add_module(path[-1], item)
+
+    def _at(self, path: tuple[str, ...]):
+        m = self
+        for seg in path:
+            m = getattr(m, seg)
+        return m
 
     def forward(self, *inputs: torch.Tensor):
         vals: list = [None] * self._size
@@ -87,10 +107,10 @@ class ArchModule(nn.Module):
                 vals[nid] = vals[ins[0]] + vals[ins[1]]
             elif kind == "pick":
                 vals[nid] = multi[ins[0]][how]
+            elif kind == "bare":
+                vals[nid] = how[1](vals[ins[0]], self._at(how[0]))
             else:
-                m = self._root_alias if not how else self
-                for seg in how:
-                    m = getattr(m, seg)
+                m = self._root_alias if not how else self._at(how)
                 out = m(*[vals[j] for j in ins], **{name: vals[j] for name, j in refs})
                 if kind == "multi":
                     multi[nid] = out

@@ -26,18 +26,28 @@ def _embedding(node: Node, ins: list[Shape]) -> nn.Module:
 
 
 class LearnedPositional(nn.Module):
-    """Adds `weight[:seq]` ([max_len, d]) to a `[batch, seq, d]` value."""
+    """Adds `weight[:seq]` ([max_len, d]) to a `[batch, seq, d]` value.
 
-    def __init__(self, max_len: int, dim: int):
+    `bare`: the table is `[1, max_len, d]` and lowering registers it as a
+    plain parameter at the element's own path (torchvision's ViT
+    `encoder.pos_embedding`) — see `compiler.lower`.
+    """
+
+    def __init__(self, max_len: int, dim: int, bare: bool = False):
         super().__init__()
-        self.weight = nn.Parameter(torch.empty(max_len, dim))
+        self.bare = bare
+        self.weight = nn.Parameter(torch.empty((1,) * bare + (max_len, dim)))
         nn.init.normal_(self.weight, std=0.02)
 
+    @staticmethod
+    def apply(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        return x + weight[..., : x.shape[1], :]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.weight[: x.shape[1]]
+        return self.apply(x, self.weight)
 
     def extra_repr(self) -> str:
-        return f"max_len={self.weight.shape[0]}, dim={self.weight.shape[1]}"
+        return f"max_len={self.weight.shape[-2]}, dim={self.weight.shape[-1]}"
 
 
 def sinusoid_table(max_len: int, dim: int) -> torch.Tensor:
@@ -66,19 +76,29 @@ class SinusoidalPositional(nn.Module):
 
 @builds("positional")
 def _positional(node: Node, ins: list[Shape]) -> nn.Module:
-    cls = LearnedPositional if node.args["learned"] else SinusoidalPositional
-    return cls(node.args["max_len"], ins[0][-1])
+    if node.args["learned"]:
+        return LearnedPositional(node.args["max_len"], ins[0][-1], node.args["bare"])
+    return SinusoidalPositional(node.args["max_len"], ins[0][-1])
 
 
 class ClassToken(nn.Module):
-    """Prepends one learned token `weight` ([1, 1, d], as torchvision's ViT) to the sequence."""
+    """Prepends one learned token ([1, 1, d]) to the sequence.
+
+    Bare: lowering registers the token as a plain parameter at the element's
+    path, as torchvision's ViT keeps `class_token`.
+    """
+    bare = True
 
     def __init__(self, dim: int):
         super().__init__()
         self.weight = nn.Parameter(torch.zeros(1, 1, dim))
 
+    @staticmethod
+    def apply(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        return torch.cat([weight.expand(x.shape[0], -1, -1), x], dim=1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([self.weight.expand(x.shape[0], -1, -1), x], dim=1)
+        return self.apply(x, self.weight)
 
 
 @builds("class_token")

@@ -68,8 +68,10 @@ _CODES = [
     ErrorCode("E314", "sequence longer than the table", "{layer} holds {max_len} positions, but the sequence has {seq}", "raise `max_len` to at least {seq}"),
     ErrorCode("E315", "heads do not divide the width", "{layer}: the width {width} is not divisible by {heads} heads", "each head takes width / heads features; use a head count that divides {width}"),
     ErrorCode("E316", "memory width mismatch", "{layer} attends to a memory of width {got}, but its queries have width {width}", "keys and values are projected from the memory at the queries' width; map the memory to it with `linear({width})` first"),
-    ErrorCode("E317", "initial state mismatch", "{layer} needs an initial state {want}, but `init` gives {got}", "`init=` takes `.state` of a recurrent layer of the same kind, width and depth"),
+    ErrorCode("E317", "initial state mismatch", "{layer} starts from {want}, but `init=` gives {got}", "`init=` takes `.state` of a recurrent layer of the same kind, width and depth"),
     ErrorCode("E318", "not recurrent", "`.{attr}` is read off a recurrent layer (rnn, lstm, gru), but {what} is not one", "label the recurrent layer and write `label.{attr}`"),
+    ErrorCode("E319", "tied weight of the wrong shape", "{layer} needs a weight {want} to tie, but `tie=` names a weight {got}", "a tied output layer reads the embedding backwards: `linear(vocab, tie=wte)` after `wte: embedding(vocab, d)` on `[seq, d]` values"),
+    ErrorCode("E320", "nothing to tie", "`tie=` names {what}, which has no weight to share", "give the embedding a statement and a label of its own (`wte: embedding(vocab, d)`) and name that label"),
     # E4xx — expressions and limits
     ErrorCode("E401", "type error", "{message}"),
     ErrorCode("E402", "division by zero", "division by zero"),

@@ -51,6 +51,7 @@ class _Build:
     elements: list[Element | None] = field(default_factory=list)
     frames: list[dict] = field(default_factory=list)
     frame_elements: list[Element] = field(default_factory=list)
+    weights: dict[int, tuple[int, ...]] = field(default_factory=dict)  # node → shape of a weight it can share
 
 
 class Expander:
@@ -330,9 +331,13 @@ class Expander:
                 raise self._no_current(el, ctx)
             operands = [current]
         refs: dict[str, Value] = {}
+        shares: dict[str, Value] = {}
         for name in list(named):
             value, arg = named[name]
-            if isinstance(value, (Value, Bundle)):
+            if isinstance(value, (Value, Bundle)) and name in layer.weight_args:
+                shares[name] = self._shared_weight(value, arg)
+                del named[name]
+            elif isinstance(value, (Value, Bundle)):
                 if name not in layer.tensor_args:
                     raise self.reporter.error("E107", arg.value.span, layer=layer.name, name=name,
                                               expected=self._expected_words(layer, name), got="a tensor value")
@@ -343,14 +348,15 @@ class Expander:
                 raise self.reporter.error("E107", arg.value.span, layer=layer.name, name="(positional)",
                                           expected="a number or option", got="a tensor value")
         args = self._validate(layer, el, positional, named)
-        if any(v.poisoned for v in operands) or any(v.poisoned for v in refs.values()):
+        if any(v.poisoned for v in [*operands, *refs.values(), *shares.values()]):
             return POISON
         types = [v.type for v in operands]
         ref_types = {k: v.type for k, v in refs.items()}
+        ref_types |= {k: TensorType(self.b.weights[v.node]) for k, v in shares.items()}
         try:
             out = layer.infer(args, types, ref_types)
-            params = layer.params(args, types, out)
-            macs = layer.macs(args, types, out)
+            params = layer.params(args, types, out, ref_types)
+            macs = layer.macs(args, types, out, ref_types)
             text = layer.label(args, types[0] if types else None)
         except LayerError as e:
             raise self._layer_error(e, el) from None
@@ -362,12 +368,17 @@ class Expander:
                 raise self.reporter.error("E404", el.span, what="a dimension", value=f"{d:,}", limit=f"{2**40:,}")
         try:
             members = layer.members(args, types, out)
+            weight = layer.weight(args, types, out)
         except LayerError as e:
             raise self._layer_error(e, el) from None
         element = ctx.level.add(label)
         node = self._add_node(layer.name, args.model_dump(), tuple(v.node for v in operands), out, el.span, element,
                               ctx, params=params, macs=macs, note=el.note, label=text,
                               refs={k: v.node for k, v in refs.items()})
+        if shares:
+            self.b.nodes[node] = self.b.nodes[node].model_copy(update={"shares": {"weight": v.node for v in shares.values()}})
+        if weight is not None:
+            self.b.weights[node] = weight
         origin = f"the {layer.name} on line {el.span.line}"
         value = Value(node, out, origin=origin)
         for index, (name, t) in enumerate(members.items(), start=1):
@@ -376,17 +387,29 @@ class Expander:
             value.members[name] = Value(pick, t, origin=f"`.{name}` of {origin}")
         return value
 
+    def _shared_weight(self, value: Value | Bundle, arg: ast.Arg) -> Value:
+        """The layer a `tie=` names: its value must come straight from a layer with a weight."""
+        if isinstance(value, Value) and (value.poisoned or value.node in self.b.weights):
+            return value
+        what = value.origin if isinstance(value, Value) else "the branches of a `parallel`"
+        raise self.reporter.error("E320", arg.value.span, what=f"`{_expr_text(arg.value)}`, {what}")
+
     def _no_current(self, el: ast.LayerCall, ctx: Ctx) -> DiagnosticError:
         if ctx.in_model and not self.single_input and ctx.frame is None:
             return self.reporter.error("E502", el.span, model=self.model_name, first=self.first_input or "x")
         return self.reporter.error("E313", el.span, what=f"`{el.name}`")
 
     def _expected_words(self, layer: Layer, name: str) -> str:
+        if name in layer.weight_args:
+            return "the label of a layer with a weight, such as an embedding"
         field = layer.Args.model_fields.get(name)
-        return _describe_type(field.annotation) if field else "a tensor value"
+        if name in layer.tensor_args or not field:
+            return "a labelled tensor value"
+        return _describe_type(field.annotation)
 
     def _validate(self, layer: Layer, el: ast.LayerCall, positional, named) -> Any:
-        fields = [n for n in layer.Args.model_fields]
+        # Tensor and weight arguments are named only: `memory=enc`, `tie=wte`.
+        fields = [n for n in layer.Args.model_fields if n not in layer.tensor_args | layer.weight_args]
         data: dict[str, Any] = {}
         spans: dict[str, ast.Arg] = {}
         if layer.variadic:
@@ -423,7 +446,7 @@ class Expander:
                                           hint=f"`{layer.name}` {_arg_list(layer).removeprefix('it ')}" if fields else None) from None
             got = data.get(fname)
             raise self.reporter.error("E107", spans[fname].value.span if fname in spans else span, layer=layer.name,
-                                      name=fname, expected=_describe_type(layer.Args.model_fields[fname].annotation),
+                                      name=fname, expected=self._expected_words(layer, fname),
                                       got=_value_words(got)) from None
 
     def _layer_error(self, e: LayerError, el: ast.LayerCall) -> DiagnosticError:

@@ -48,7 +48,8 @@ class Node(_Model):
     element: bool  # named by §6 (False for the implicit add of a residual)
     args: dict[str, Any]
     inputs: tuple[int, ...]
-    refs: dict[str, int] = {}  # named tensor arguments (memory=, tie=, init=)
+    refs: dict[str, int] = {}  # named tensor arguments (memory=, init=)
+    shares: dict[str, int] = {}  # parameters owned by another node (`tie=`: {"weight": the embedding})
     shape: tuple[Any, ...]
     dtype: str = "float"
     params: int = 0

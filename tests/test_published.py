@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 import dsl
+from reference import reference_keys, state_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"
-KEYS = Path(__file__).resolve().parent / "fixtures" / "keys"
 
 # name: (parameters, multiply-accumulates at 3×224×224), as torchvision publishes them.
 PUBLISHED = {
@@ -46,22 +46,6 @@ def checked(path: Path, **params):
     res = dsl.check_file(str(path), params=params or None)
     assert res.ok, f"{path.name} does not check:\n{report(res)}"
     return res.graph
-
-
-def reference_keys(name: str) -> list[tuple[str, tuple[int, ...]]]:
-    """`key [d0, d1, ...]` lines of a fixture, comments skipped."""
-    entries = []
-    for line in (KEYS / f"{name}.keys").read_text().splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        key, _, shape = line.partition(" ")
-        dims = shape.strip().removeprefix("[").removesuffix("]")
-        entries.append((key, tuple(int(d) for d in dims.split(",") if d.strip())))
-    return entries
-
-
-def state_keys(module) -> list[tuple[str, tuple[int, ...]]]:
-    return [(k, tuple(v.shape)) for k, v in module.state_dict().items()]
 
 
 def first_difference(got: list, want: list) -> str:

@@ -3,7 +3,6 @@ bidirectional, and started from another layer's final state through `init=`."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 import torch
@@ -11,19 +10,10 @@ from torch import nn
 
 from compiler.lower import lower
 from dsl import check_text
+from reference import reference_keys, state_keys
 
-KEYS = Path(__file__).resolve().parent / "fixtures" / "keys"
 TORCH = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 PUBLISHED = {"rnn": 2_363_392, "lstm": 9_453_568, "gru": 7_090_176}
-
-
-def fixture_keys(layer: str) -> list[tuple[str, list[int]]]:
-    rows = []
-    for line in (KEYS / f"nn_{layer}_256_512_2_bidir.keys").read_text().splitlines():
-        if line and not line.startswith("#"):
-            key, shape = line.split(" ", 1)
-            rows.append((key, [int(d) for d in shape.strip("[]").split(",") if d.strip()]))
-    return rows
 
 
 def build(src: str, **params):
@@ -36,7 +26,7 @@ def build(src: str, **params):
 def test_named_layer_has_torch_keys_and_count(layer):
     g, m = build(f"model M {{ input x: [seq, 256]\n {layer}(512, layers=2, bidirectional=true) }}", seq=5)
     assert g.params == PUBLISHED[layer]
-    assert [(k, list(v.shape)) for k, v in m.state_dict().items()] == fixture_keys(layer)
+    assert state_keys(m) == reference_keys(f"nn_{layer}_256_512_2_bidir")
 
 
 @pytest.mark.parametrize("layer", sorted(TORCH))
@@ -100,7 +90,8 @@ def test_symbolic_sequence_gives_symbolic_macs():
 def test_init_of_the_wrong_kind_is_a_diagnostic():
     res = check_text("model M { input x: [seq, 8]\n enc: gru(12)\n x -> lstm(12, init=enc.state) }")
     assert [d.code for d in res.diagnostics] == ["E317"]
-    assert "lstm state [1, 12]" in res.diagnostics[0].message
+    assert "an lstm's (h, c) state, [1, 12] each" in res.diagnostics[0].message
+    assert "an rnn's or gru's h state [1, 12]" in res.diagnostics[0].message
 
 
 def test_state_of_a_non_recurrent_value_is_a_diagnostic():

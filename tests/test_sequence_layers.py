@@ -115,6 +115,16 @@ def test_learned_positional_adds_the_first_rows():
             assert_close(m(x) - x, m.pos.weight[:n].expand(2, n, 6))
 
 
+def test_bare_learned_positional_is_a_parameter_at_its_label():
+    # torchvision's ViT: `encoder.pos_embedding` [1, max_len, d], added to every sequence.
+    g, m = build("model M {\n input x: [seq, 6]\n encoder: {\n pos_embedding: positional(9, bare=true)\n }\n}\n")
+    assert {k: tuple(v.shape) for k, v in m.state_dict().items()} == {"encoder.pos_embedding": (1, 9, 6)}
+    assert g.params == 54
+    x = torch.randn(2, 7, 6)
+    with torch.no_grad():
+        assert_close(m(x) - x, m.encoder.pos_embedding[:, :7].expand(2, 7, 6))
+
+
 def test_sinusoidal_positional_has_no_parameter_and_a_clean_state_dict():
     g, m = build("model M {\n input x: [5, 6]\n pos: positional(8, learned=false)\n}\n")
     assert g.params == 0 and sum(p.numel() for p in m.parameters()) == 0
@@ -130,15 +140,16 @@ def test_sinusoidal_positional_has_no_parameter_and_a_clean_state_dict():
             assert y[pos, 2 * i + 1].item() == pytest.approx(math.cos(angle), abs=1e-6)
 
 
-def test_class_token_prepends_its_parameter():
+def test_class_token_prepends_its_parameter_kept_bare_at_its_label():
+    # torchvision's ViT keeps the token as a bare parameter: key `class_token`, not `class_token.weight`.
     g, m = build("model M {\n input x: [4, 6]\n class_token: class_token\n}\n")
-    assert {k: tuple(v.shape) for k, v in m.state_dict().items()} == {"class_token.weight": (1, 1, 6)}
+    assert {k: tuple(v.shape) for k, v in m.state_dict().items()} == {"class_token": (1, 1, 6)}
     with torch.no_grad():
-        m.class_token.weight.normal_()
+        m.class_token.normal_()
         x = torch.randn(3, 4, 6)
         y = m(x)
     assert y.shape == (3, 5, 6)
-    assert_close(y[:, 0], m.class_token.weight[0].expand(3, 6))
+    assert_close(y[:, 0], m.class_token[0].expand(3, 6))
     assert_close(y[:, 1:], x)
     assert g.params == 6
 

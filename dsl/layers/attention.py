@@ -8,10 +8,6 @@ parameters are laid out as `torch.nn.MultiheadAttention`'s: `in_proj_weight
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import PrivateAttr
-
 from ..dims import Dim, fmt_shape
 from .base import Args, Layer, LayerError, positive
 from .registry import register
@@ -24,8 +20,6 @@ class AttentionArgs(Args):
     dropout: float = 0.0
     memory: None = None  # a tensor value arrives in `refs["memory"]`
     bias: bool = True
-    # The key/value length, noted by `infer`: `macs` sees the operands but not `refs`.
-    _kv_len: Any = PrivateAttr(default=None)
 
 
 def _near_divisors(width: int, heads: int) -> list[int]:
@@ -63,17 +57,16 @@ class Attention(Layer):
                                  got=f"{memory}", hint="integer ids go through `embedding` first")
             if memory.shape[-1] != width:
                 raise LayerError("E316", arg="memory", layer=self.name, got=memory.shape[-1], width=width)
-        a._kv_len = memory.shape[0] if memory is not None else x.shape[0]
         return x
 
-    def params(self, a, inputs, out):
+    def params(self, a, inputs, out, refs):
         d = inputs[0].shape[-1]
         return 4 * d * d + (4 * d if a.bias else 0)
 
-    def macs(self, a: AttentionArgs, inputs, out):
+    def macs(self, a: AttentionArgs, inputs, out, refs):
         n, d = inputs[0].shape
-        m = a._kv_len if a._kv_len is not None else n
-        return attention_macs(n, m, d)
+        memory = refs.get("memory")
+        return attention_macs(n, memory.shape[0] if memory is not None else n, d)
 
     def label(self, a, x):
         kind = "causal attention" if a.causal else "attention"

@@ -45,17 +45,24 @@ class Layer:
     variadic: ClassVar[str | None] = None  # a field that collects all positional arguments
     merge: ClassVar[bool] = False  # takes several tensor operands
     tensor_args: ClassVar[frozenset[str]] = frozenset()  # named arguments that are tensor values
+    # Named arguments that name another layer whose `weight` this one shares
+    # (`tie=`): `refs` then holds that weight's shape, not a value's type.
+    weight_args: ClassVar[frozenset[str]] = frozenset()
     summary: ClassVar[str] = ""
 
     # ---- the rules, overridden per layer
     def infer(self, a: Any, inputs: list[TensorType], refs: dict[str, TensorType]) -> TensorType:
         return inputs[0]
 
-    def params(self, a: Any, inputs: list[TensorType], out: TensorType) -> int:
+    def params(self, a: Any, inputs: list[TensorType], out: TensorType, refs: dict[str, TensorType]) -> int:
         return 0
 
-    def macs(self, a: Any, inputs: list[TensorType], out: TensorType) -> Dim:
+    def macs(self, a: Any, inputs: list[TensorType], out: TensorType, refs: dict[str, TensorType]) -> Dim:
         return 0
+
+    def weight(self, a: Any, inputs: list[TensorType], out: TensorType) -> tuple[int, ...] | None:
+        """The shape of the `weight` another layer may share through `tie=`; None: nothing to share."""
+        return None
 
     def members(self, a: Any, inputs: list[TensorType], out: TensorType) -> dict[str, TensorType]:
         """Extra results read off the value by name (`enc.last`, `enc.state`).

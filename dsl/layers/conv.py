@@ -57,7 +57,7 @@ class _ConvBase(Layer):
             raise LayerError("E309", arg="groups", layer=self.name, what="output channels", value=a.out, groups=a.groups)
         return n, cin, k, s, d
 
-    def params(self, a, inputs, out):
+    def params(self, a, inputs, out, refs):
         cin = inputs[0].shape[0]
         k = per_axis(a.kernel, inputs[0].rank - 1, "kernel", self.name)
         return a.out * (cin // a.groups) * prod(k) + (a.out if a.bias else 0)
@@ -91,7 +91,7 @@ class Conv(_ConvBase):
                 raise LayerError("E306", layer=self.name, what="a strided axis", value=size)
         return TensorType((a.out, *spatial), x.dtype)
 
-    def macs(self, a, inputs, out):
+    def macs(self, a, inputs, out, refs):
         k = per_axis(a.kernel, inputs[0].rank - 1, "kernel", self.name)
         return numel(out.shape) * (inputs[0].shape[0] // a.groups) * prod(k)
 
@@ -125,12 +125,12 @@ class ConvTranspose(_ConvBase):
             spatial.append(o)
         return TensorType((a.out, *spatial), x.dtype)
 
-    def params(self, a, inputs, out):
+    def params(self, a, inputs, out, refs):
         cin = inputs[0].shape[0]
         k = per_axis(a.kernel, inputs[0].rank - 1, "kernel", self.name)
         return cin * (a.out // a.groups) * prod(k) + (a.out if a.bias else 0)
 
-    def macs(self, a, inputs, out):
+    def macs(self, a, inputs, out, refs):
         k = per_axis(a.kernel, inputs[0].rank - 1, "kernel", self.name)
         return numel(inputs[0].shape) * (a.out // a.groups) * prod(k)
 

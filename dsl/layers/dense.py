@@ -10,12 +10,14 @@ from .registry import register
 class LinearArgs(Args):
     out: int
     bias: bool = True
+    tie: None = None  # the shared weight's shape arrives in `refs["tie"]`
 
 
 class Linear(Layer):
     name = "linear"
     Args = LinearArgs
-    summary = "fully connected: [..., F] → [..., out]"
+    weight_args = frozenset({"tie"})
+    summary = "fully connected: [..., F] → [..., out]; `tie=` shares an embedding's weight"
 
     def infer(self, a: LinearArgs, inputs, refs):
         x = inputs[0]
@@ -25,14 +27,23 @@ class Linear(Layer):
         self.float_input(x)
         positive([a.out], "the output size", "out")
         if not is_concrete(x.shape[-1]):
-            raise LayerError("E306", layer=self.name, what="its input features", value=x.shape[-1],
+            raise LayerError("E306", layer=self.name, what="the number of its input features", value=x.shape[-1],
                              hint="flatten only concrete dimensions before `linear`, or pool a sequence with `mean`/`last`")
+        tied = refs.get("tie")
+        if tied is not None and tied.shape != (a.out, x.shape[-1]):
+            raise LayerError("E319", arg="tie", layer=self.name, want=fmt_shape((a.out, x.shape[-1])),
+                             got=fmt_shape(tied.shape))
         return TensorType((*x.shape[:-1], a.out), x.dtype)
 
-    def params(self, a, inputs, out):
-        return inputs[0].shape[-1] * a.out + (a.out if a.bias else 0)
+    def params(self, a, inputs, out, refs):
+        # A tied weight belongs to the layer it is tied to and counts there, once.
+        weight = 0 if "tie" in refs else inputs[0].shape[-1] * a.out
+        return weight + (a.out if a.bias else 0)
 
-    def macs(self, a, inputs, out):
+    def weight(self, a, inputs, out):
+        return (a.out, inputs[0].shape[-1])
+
+    def macs(self, a, inputs, out, refs):
         return numel(inputs[0].shape) * a.out
 
     def label(self, a, x):

@@ -36,7 +36,7 @@ class BatchNorm(Layer):
         concrete(x.shape[0], self.name, "the channel count")
         return x
 
-    def params(self, a, inputs, out):
+    def params(self, a, inputs, out, refs):
         return 2 * inputs[0].shape[0]
 
     def label(self, a, x):
@@ -55,7 +55,7 @@ class LayerNorm(Layer):
         concrete(x.shape[-1], self.name, "the normalised size")
         return x
 
-    def params(self, a, inputs, out):
+    def params(self, a, inputs, out, refs):
         return 2 * inputs[0].shape[-1]
 
 
@@ -74,7 +74,7 @@ class GroupNorm(Layer):
             raise LayerError("E309", arg="groups", layer=self.name, what="channels", value=c, groups=a.groups)
         return x
 
-    def params(self, a, inputs, out):
+    def params(self, a, inputs, out, refs):
         return 2 * inputs[0].shape[0]
 
     def label(self, a, x):

@@ -64,10 +64,14 @@ class Recurrent(Layer):
         if init is not None:
             want = self.state_type(a)
             if init.dtype != want.dtype or init.shape != want.shape:
-                got = (f"the state of an lstm" if init.dtype == "lstm_state" else
-                       f"the state of an rnn or gru" if init.dtype == "state" else "a plain tensor")
-                raise LayerError("E317", arg="init", layer=self.name, want=f"{self.name} state {fmt_shape(want.shape)}",
-                                 got=f"{got} {fmt_shape(init.shape)}")
+                if init.dtype != want.dtype:
+                    hint = ("an lstm carries (h, c) and an rnn or gru carries h alone: "
+                            "start from a recurrent layer of the same kind")
+                else:
+                    hint = ("[layers·directions, hidden] must agree: give both layers the same "
+                            "`hidden`, `layers` and `bidirectional`")
+                raise LayerError("E317", arg="init", hint=hint, layer=self.name, want=_state_words(want),
+                                 got=_state_words(init))
         return TensorType((x.shape[0], a.hidden * self._dirs(a)), x.dtype)
 
     def _cells(self, a, features: int):
@@ -77,11 +81,11 @@ class Recurrent(Layer):
             for _ in range(dirs):
                 yield width
 
-    def params(self, a, inputs, out):
+    def params(self, a, inputs, out, refs):
         g, h = self.gates, a.hidden
         return sum(g * h * (w + h) + 2 * g * h for w in self._cells(a, inputs[0].shape[1]))
 
-    def macs(self, a, inputs, out) -> Dim:
+    def macs(self, a, inputs, out, refs) -> Dim:
         g, h = self.gates, a.hidden
         per_step = sum(g * h * (w + h) for w in self._cells(a, inputs[0].shape[1]))
         return inputs[0].shape[0] * per_step
@@ -102,3 +106,12 @@ register(Recurrent("rnn", 1, "Elman recurrent layer: h_t = tanh(W x_t + U h_{t-1
 register(Recurrent("lstm", 4, "long short-term memory: forget, input and output gates with a cell state",
                    state_kind="lstm_state"))
 register(Recurrent("gru", 3, "gated recurrent unit: reset and update gates"))
+
+
+def _state_words(t: TensorType) -> str:
+    """`an lstm's (h, c) state, [2, 32] each` — how E317 names a state."""
+    if t.dtype == "lstm_state":
+        return f"an lstm's (h, c) state, {fmt_shape(t.shape)} each"
+    if t.dtype == "state":
+        return f"an rnn's or gru's h state {fmt_shape(t.shape)}"
+    return f"a plain value {fmt_shape(t.shape)}, not a state"

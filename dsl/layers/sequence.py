@@ -20,6 +20,7 @@ class EmbeddingArgs(Args):
 class PositionalArgs(Args):
     max_len: int
     learned: bool = True
+    bare: bool = False  # the table as a bare parameter [1, max_len, d] at the label (torchvision's ViT)
 
 
 def sequence_input(layer: Layer, x: TensorType) -> TensorType:
@@ -49,8 +50,11 @@ class Embedding(Layer):
                              what=f"a vocabulary of {a.vocab}")
         return TensorType((*x.shape, a.dim), "float")
 
-    def params(self, a, inputs, out):
+    def params(self, a, inputs, out, refs):
         return a.vocab * a.dim
+
+    def weight(self, a, inputs, out):
+        return (a.vocab, a.dim)
 
     def label(self, a, x):
         return f"embedding {a.vocab}, {a.dim}"
@@ -67,9 +71,12 @@ class Positional(Layer):
         seq = x.shape[0]
         if is_concrete(seq) and seq > a.max_len:
             raise LayerError("E314", arg="max_len", layer=self.name, max_len=a.max_len, seq=seq)
+        if a.bare and not a.learned:
+            raise LayerError("E107", arg="bare", layer=self.name, name="bare", got="true",
+                             expected="false for sinusoidal positions, which have no table to store")
         return x
 
-    def params(self, a, inputs, out):
+    def params(self, a, inputs, out, refs):
         return a.max_len * inputs[0].shape[-1] if a.learned else 0
 
     def label(self, a, x):
@@ -84,7 +91,7 @@ class ClassToken(Layer):
         x = sequence_input(self, inputs[0])
         return TensorType((x.shape[0] + 1, x.shape[1]), x.dtype)
 
-    def params(self, a, inputs, out):
+    def params(self, a, inputs, out, refs):
         return inputs[0].shape[-1]
 
     def label(self, a, x):
