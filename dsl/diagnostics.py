@@ -35,12 +35,14 @@ class Diagnostic(BaseModel):
             pad = " " * len(num)
             out.append(f"{pad}--> {s.file}:{s.line}:{s.col}")
             if self.line_text is not None:
-                text = self.line_text.expandtabs(4) if "\t" not in self.line_text[: s.col] else self.line_text
-                end = s.end_col if s.end_line == s.line else len(text.rstrip()) + 1
-                width = max(1, end - s.col)
+                raw = self.line_text.rstrip()
+                end = s.end_col if s.end_line == s.line else len(raw) + 1
+                # Columns count characters; tabs are shown as spaces, so measure the caret on the shown text.
+                before = len(raw[: s.col - 1].expandtabs(4))
+                width = max(1, len(raw[: max(end, s.col) - 1].expandtabs(4)) - before)
                 out.append(f"{pad} |")
-                out.append(f"{num} | {text.rstrip()}")
-                out.append(f"{pad} | {' ' * (s.col - 1)}{'^' * width}")
+                out.append(f"{num} | {raw.expandtabs(4)}")
+                out.append(f"{pad} | {' ' * before}{'^' * width}")
             if self.hint:
                 out.append(f"{pad} = hint: {self.hint}")
         elif self.hint:

@@ -27,6 +27,7 @@ _CODES = [
     ErrorCode("E004", "invalid character", "invalid character {char}"),
     ErrorCode("E005", "unexpected end of file", "unexpected end of file; expected {expected}"),
     ErrorCode("E006", "nesting too deep", "nesting deeper than {limit} levels", "split the spec into blocks"),
+    ErrorCode("E009", "unmatched closing bracket", "`{closer}` closes nothing: no `{opener}` is open here", "remove it, or add the `{opener}` it should close"),
     ErrorCode("E007", "file unreadable", "cannot read {path}: {reason}"),
     ErrorCode("E008", "file too large", "{path} is {size} bytes; specs are limited to {limit}"),
     # E1xx — names and arguments
@@ -45,7 +46,7 @@ _CODES = [
     ErrorCode("E113", "unknown parameter", "model `{model}` has no parameter `{name}`"),
     ErrorCode("E114", "parameter without value", "model parameter `{name}` has no default and no value", "pass --set {name}=VALUE"),
     ErrorCode("E115", "argument given twice", "argument `{name}` of `{layer}` is given twice"),
-    ErrorCode("E116", "not a value", "`{name}` is {what}, not a tensor value"),
+    ErrorCode("E116", "not a value", "`{name}` is {what}, not a tensor value", "merges and tensor arguments take labelled values: `skip: ...`, then `add(skip)`"),
     ErrorCode("E117", "duplicate definition", "`{name}` is already defined on line {line}"),
     # E2xx — imports
     ErrorCode("E201", "import outside the tree", "import `{path}` leaves the spec's directory tree", "imports are confined to the directory of the spec being checked"),

@@ -324,6 +324,8 @@ class Expander:
                 operands = [current]  # `add(skip)` opening a statement merges into the current value
             operands += given
             positional = [(v, a) for v, a in positional if not isinstance(v, Value)]
+            if positional and not layer.Args.model_fields:
+                self._tensor(positional[0][0], positional[0][1].value)  # `add(k)`: k must name a value
         else:
             if isinstance(current, Bundle):
                 raise self.reporter.error("E312", el.span)
@@ -545,7 +547,12 @@ class Expander:
         owner = ctx.level.add(label)
         frame = self._push_frame("repeat", label or "repeat", owner, el.span, ctx.frame, el.note, count=n)
         members: dict[str, Any] = {}
+        sizes: list[int] = []  # nodes each pass added, to refuse a huge network before building it
         for k in range(n):
+            if len(sizes) == 2 and len(self.b.nodes) + min(sizes) * (n - k) > MAX_NODES:
+                raise self.reporter.error("E405", el.count.span, f"{n:,} passes of {min(sizes):,} layers or more each;"
+                                          " check the `repeat` counts", limit=f"{MAX_NODES:,}")
+            before = len(self.b.nodes)
             pass_el = owner.sub.add(fixed=str(k))
             scope = ctx.scope.child()
             if el.index is not None:
@@ -553,6 +560,8 @@ class Expander:
             pframe = self._push_frame("pass", str(k), pass_el, el.span, frame)
             inner = Ctx(scope, pass_el.sub, pframe, ctx.unit, ctx.in_model)
             current = self.body(el.body, inner, current)
+            if k < 2:
+                sizes.append(len(self.b.nodes) - before)
             members[str(k)] = Namespace(scope.labels())
             if isinstance(current, Value) and current.poisoned:
                 break  # the same error would repeat in every pass

@@ -36,10 +36,13 @@ KEYWORDS = {"IMPORT": "import", "BLOCK": "block", "MODEL": "model", "LET": "let"
             "OUTPUT": "output", "RESIDUAL": "residual", "PARALLEL": "parallel", "REPEAT": "repeat",
             "IF": "if", "AND": "and", "OR": "or", "NOT": "not", "TRUE": "true", "FALSE": "false", "NONE": "none"}
 # When lark lists many alternatives, these summarise them.
+# (tokens that show the parser wants one of these, the tokens the word covers, the word)
+_EXPRESSION_STARTS = {"NAME", "INT", "FLOAT", "STRING", "ADD_OP", "LPAR", "LSQB", "TRUE", "FALSE", "NONE", "NOT", "IN"}
 SUMMARIES = [
-    ({"NAME", "INT", "FLOAT", "STRING"}, "an expression"),
-    ({"RESIDUAL", "PARALLEL", "REPEAT", "NAME"}, "a statement"),
-    ({"MODEL_KW", "BLOCK_KW", "IMPORT_KW", "LET"}, "`model`, `block`, `import` or `let`"),
+    ({"NAME", "INT", "FLOAT", "STRING"}, _EXPRESSION_STARTS, "an expression"),
+    ({"RESIDUAL", "PARALLEL", "REPEAT", "NAME"}, {"RESIDUAL", "PARALLEL", "REPEAT", "NAME"}, "a statement"),
+    ({"MODEL_KW", "BLOCK_KW", "IMPORT_KW", "LET"}, {"MODEL_KW", "BLOCK_KW", "IMPORT_KW", "LET"},
+     "`model`, `block`, `import` or `let`"),
 ]
 
 
@@ -52,11 +55,14 @@ def _forward_comment(tok: Token) -> Token:
     return tok
 
 
+_LAYOUT = Layout()  # one post-lexer, so that a syntax error can ask which brackets were open
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     # The post-lexer looks one token ahead, so the lexer must not depend on parser state.
     return Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", strict=True, propagate_positions=True,
-                postlex=Layout(), maybe_placeholders=True, cache=True,
+                postlex=_LAYOUT, maybe_placeholders=True, cache=True,
                 lexer_callbacks={"COMMENT": _forward_comment})
 
 
@@ -113,18 +119,18 @@ def _bracket_error(e: BracketError, file: str, reporter: Reporter) -> Diagnostic
         return reporter.error("E006", _token_span(file, tok), limit=MAX_NESTING)
     if e.kind == "unclosed":
         return reporter.error("E002", _token_span(file, tok), opener=tok.value, closer=CLOSING[tok.value])
-    if e.opener is None:
-        return reporter.error("E001", _token_span(file, tok), found=f"`{tok.value}`", expected="a statement",
-                              hint=f"nothing open here for `{tok.value}` to close")
+    if e.opener is None or (not e.opener_open and e.opener.value == "{"):
+        opener = next(o for o, c in CLOSING.items() if c == tok.value)
+        return reporter.error("E009", _token_span(file, tok), closer=tok.value, opener=opener)
     return reporter.error("E003", _token_span(file, tok), closer=tok.value, opener=e.opener.value,
                           line=e.opener.line, hint=f"close `{e.opener.value}` with `{CLOSING[e.opener.value]}` first")
 
 
 def _describe_expected(expected: set[str]) -> str:
     names = set(expected)
-    for group, word in SUMMARIES:
-        if group <= names:
-            names -= group
+    for trigger, covered, word in SUMMARIES:
+        if trigger <= names:
+            names -= covered
             names.add("\0" + word)
     words = sorted({n[1:] if n.startswith("\0") else WORDS.get(n) or (f"`{KEYWORDS[n]}`" if n in KEYWORDS else None)
                     or f"`{n.lower()}`" for n in names if n != "_SEP" or len(names) < 4})
@@ -156,6 +162,13 @@ def _syntax_error(e: UnexpectedInput, text: str, file: str, reporter: Reporter) 
     assert isinstance(e, UnexpectedToken)
     tok = e.token
     expected = set(e.accepts or e.expected)
+    open_ = _LAYOUT.stack[-1] if _LAYOUT.stack else None
+    if open_ is not None and open_.type in ("LPAR", "LSQB") and tok.line > open_.line \
+            and {"RPAR", "RSQB"} & expected:
+        # Newlines inside brackets are layout, so a forgotten `)` shows up lines later: blame the opener.
+        return reporter.error("E002", _token_span(file, open_), opener=open_.value, closer=CLOSING[open_.value],
+                              hint=f"add the matching `{CLOSING[open_.value]}`; {_describe_token(tok)} on line {tok.line}"
+                                   " cannot continue it")
     hint = _hint_for(tok, expected)
     return reporter.error("E001", _token_span(file, tok), found=_describe_token(tok),
                           expected=_describe_expected(expected), hint=hint)

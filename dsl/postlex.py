@@ -26,10 +26,11 @@ MAX_NESTING = 48
 class BracketError(Exception):
     """An unclosed, mismatched or too deeply nested bracket."""
 
-    def __init__(self, kind: str, token: Token, opener: Token | None = None):
+    def __init__(self, kind: str, token: Token, opener: Token | None = None, opener_open: bool = True):
         self.kind = kind  # "unclosed" | "mismatched" | "deep"
         self.token = token
         self.opener = opener
+        self.opener_open = opener_open  # for "mismatched": is a bracket of the closer's kind open at all?
         super().__init__(kind)
 
 
@@ -38,8 +39,11 @@ class Layout:
 
     always_accept = ("_SEP",)
 
+    def __init__(self) -> None:
+        self.stack: list[Token] = []  # the brackets open at the last token passed on
+
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        stack: list[Token] = []
+        self.stack = stack = []
         prev: str | None = None
         pending: Token | None = None
         for tok in stream:
@@ -63,7 +67,8 @@ class Layout:
                 if not stack:
                     raise BracketError("mismatched", tok)
                 if stack[-1].type != CLOSERS[kind]:
-                    raise BracketError("mismatched", tok, stack[-1])
+                    raise BracketError("mismatched", tok, stack[-1],
+                                       opener_open=any(o.type == CLOSERS[kind] for o in stack))
                 stack.pop()
             yield tok
             prev = kind

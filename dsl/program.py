@@ -61,7 +61,7 @@ class Program:
             if size > MAX_BYTES:
                 self.reporter.report("E008", span, path=display, size=f"{size:,}", limit=f"{MAX_BYTES:,}")
                 return None
-            text = resolved.read_bytes().decode("utf-8")
+            text = resolved.read_bytes().decode("utf-8-sig")  # editors on Windows may start with a BOM
         except UnicodeDecodeError:
             self.reporter.report("E007", span, path=display, reason="it is not UTF-8 text")
             return None

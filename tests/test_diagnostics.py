@@ -27,8 +27,6 @@ from dsl.errors import CODES
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = Path(__file__).resolve().parent / "data" / "diagnostics"
 CASES = sorted(CASES_DIR.glob("*.arch"))
-# Cases that are correct but slow (the checker builds the whole network before giving up).
-SLOW = {"network_too_large"}
 # Codes no golden needs: the tool's own bug, and the two file-level ones tested with tmp_path below;
 # E110 (unknown --model) is a CLI matter, E111 cannot come from `check` (it checks every model).
 NOT_GOLDEN = {"E900", "E007", "E008", "E110", "E111"}
@@ -51,15 +49,9 @@ def invoke(monkeypatch):
     return lambda args: CliRunner().invoke(main, args)
 
 
-def _params():
-    for p in CASES:
-        marks = [pytest.mark.slow] if p.stem in SLOW else []
-        yield pytest.param(p, id=p.stem, marks=marks)
-
-
-@pytest.mark.parametrize("case", list(_params()))
+@pytest.mark.parametrize("case", [pytest.param(p, id=p.stem) for p in CASES])
 def test_golden(case: Path, request, invoke):
-    first = case.read_text(encoding="utf-8").splitlines()[0]
+    first = case.read_text(encoding="utf-8-sig").splitlines()[0]
     assert first.startswith(f"# {case.stem}:"), f"first line must be `# {case.stem}: ...`"
     result = invoke(["check", *_extra_args(case), _rel(case)])
     assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
