@@ -140,7 +140,7 @@ def _dropout(node: Node, ins: list[Shape]) -> nn.Module:
 
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
-    "relu": nn.ReLU, "relu6": nn.ReLU6, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh,
+    "relu": nn.ReLU, "relu6": nn.ReLU6, "silu": nn.SiLU, "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid, "hardswish": nn.Hardswish, "hardsigmoid": nn.Hardsigmoid, "identity": nn.Identity,
 }
 
@@ -148,6 +148,11 @@ _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 @builds(*_ACTIVATIONS)
 def _activation(node: Node, ins: list[Shape]) -> nn.Module:
     return _ACTIVATIONS[node.layer]()
+
+
+@builds("gelu")
+def _gelu(node: Node, ins: list[Shape]) -> nn.Module:
+    return nn.GELU(approximate=node.args["approximate"])
 
 
 @builds("leaky_relu")

@@ -37,7 +37,7 @@ CASES = {
     "layernorm": ("[4, 6]", "layernorm"),
     "groupnorm": ("[6, 4, 4]", "groupnorm(3)"),
     "dropout": ("[4]", "dropout(0.1)"),
-    "relu": ("[4]", "relu"), "relu6": ("[4]", "relu6"), "gelu": ("[4]", "gelu"), "silu": ("[4]", "silu"),
+    "relu": ("[4]", "relu"), "relu6": ("[4]", "relu6"), "gelu": ("[4]", "gelu(approximate=\"tanh\")"), "silu": ("[4]", "silu"),
     "tanh": ("[4]", "tanh"), "sigmoid": ("[4]", "sigmoid"), "identity": ("[4]", "identity"),
     "leaky_relu": ("[4]", "leaky_relu(0.2)"), "hardswish": ("[4]", "hardswish"),
     "hardsigmoid": ("[4]", "hardsigmoid"), "softmax": ("[3, 4]", "softmax(dim=0)"),

@@ -188,3 +188,10 @@ def test_vit_macs_count_the_attention_products():
     attention = [n for n in g.nodes if n.layer == "attention"]
     products = 2 * 197 * 197 * 768  # QKᵀ and AV of one layer
     assert all(n.macs == 4 * 197 * 768 * 768 + products for n in attention)
+
+
+def test_gpt2_mlp_uses_the_tanh_approximation_of_gelu():
+    m = _small_gpt()
+    x = torch.linspace(-4, 4, 9).reshape(1, 1, 9)
+    act = getattr(m.transformer.h, "0").mlp.get_submodule("1")  # c_fc, gelu, c_proj, dropout
+    assert_close(act(x), nn.functional.gelu(x, approximate="tanh"))

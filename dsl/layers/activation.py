@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from .base import Args, Layer, LayerError, TensorType
 from .registry import register
 
@@ -12,6 +14,10 @@ class LeakyArgs(Args):
 
 class SoftmaxArgs(Args):
     dim: int = -1
+
+
+class GeluArgs(Args):
+    approximate: Literal["none", "tanh"] = "none"  # "tanh": GPT-2's and BERT's original approximation
 
 
 class Activation(Layer):
@@ -31,6 +37,13 @@ class LeakyRelu(Activation):
         return f"leaky_relu {a.slope:g}"
 
 
+class Gelu(Activation):
+    Args = GeluArgs
+
+    def label(self, a, x):
+        return "gelu" if a.approximate == "none" else "gelu (tanh)"
+
+
 class Softmax(Activation):
     Args = SoftmaxArgs
 
@@ -43,7 +56,7 @@ class Softmax(Activation):
 
 
 for _name, _summary in [
-    ("relu", "max(x, 0)"), ("relu6", "min(max(x, 0), 6)"), ("gelu", "Gaussian error linear unit"),
+    ("relu", "max(x, 0)"), ("relu6", "min(max(x, 0), 6)"),
     ("silu", "x·sigmoid(x), also called swish"), ("tanh", "hyperbolic tangent"), ("sigmoid", "1 / (1 + e^-x)"),
     ("hardswish", "piecewise-linear swish"), ("hardsigmoid", "piecewise-linear sigmoid"),
 ]:
@@ -57,4 +70,5 @@ class Identity(Layer):
 
 register(Identity())
 register(LeakyRelu("leaky_relu", "max(x, slope·x)"))
+register(Gelu("gelu", "Gaussian error linear unit; `approximate=\"tanh\"` for GPT-2's"))
 register(Softmax("softmax", "normalise to probabilities along a dimension"))
