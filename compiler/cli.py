@@ -234,7 +234,7 @@ def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed
 def diagram(file: str, out: str, style: str, depth: int | None, unroll: int, gates: bool, shapes: bool,
             sets: tuple[str, ...], model: str | None, debug: bool) -> None:
     """Draw the spec the way the architectures document draws its text diagrams (no torch)."""
-    from dsl.diagram import FORMATS, DiagramError, DiagramOptions, draw
+    from compiler.diagram import FORMATS, DiagramError, DiagramOptions, draw
 
     fmt = "txt" if out == "-" else Path(out).suffix.lstrip(".").lower()
     if fmt not in FORMATS:

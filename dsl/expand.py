@@ -65,6 +65,8 @@ class Expander:
     def model(self, unit: Unit, mdef: ast.ModelDef, overrides: dict[str, Any]) -> ModelGraph | None:
         start = len(self.reporter.diagnostics)
         self.b = _Build()
+        self._statement = -1  # the statement whose nodes are being made (diagrams group by it)
+        self._statements = 0
         scope = unit.globals.child()
         params_used: dict[str, Any] = {}
         known = {p.name for p in mdef.params}
@@ -210,13 +212,24 @@ class Expander:
             inner_ctx = Ctx(ctx.scope.child(), owner.sub, self._push_frame("chain", label, owner, chain.span, ctx.frame),
                             ctx.unit, ctx.in_model)
         members: dict[str, Any] = {}
-        for i, el in enumerate(chain.elements):
-            el_label = label if (label is not None and direct and el is real[0]) else None
-            try:
-                current = self.element(el, inner_ctx, current, el_label, first=(i == 0))
-            except DiagnosticError as e:
-                self._absorb(e)
-                current = POISON
+        outer, self._statement = self._statement, self._statements
+        self._statements += 1
+        made = len(self.b.nodes)
+        try:
+            for i, el in enumerate(chain.elements):
+                el_label = label if (label is not None and direct and el is real[0]) else None
+                try:
+                    current = self.element(el, inner_ctx, current, el_label, first=(i == 0))
+                except DiagnosticError as e:
+                    self._absorb(e)
+                    current = POISON
+        finally:
+            self._statement = outer
+        last = chain.elements[-1] if chain.elements else None
+        if len(self.b.nodes) == made and last is not None and last.note and isinstance(current, Value) \
+                and 0 <= current.node < made and self.b.nodes[current.node].note is None:
+            # `reader.last  # the state after the last price`: the note belongs to the value it reads.
+            self.b.nodes[current.node] = self.b.nodes[current.node].model_copy(update={"note": last.note})
         if label is not None:
             if owner is not None:
                 members = inner_ctx.scope.labels()
@@ -594,7 +607,8 @@ class Expander:
         nid = len(self.b.nodes)
         self.b.nodes.append(Node(id=nid, layer=layer, name=name, element=element is not None, args=args,
                                  inputs=inputs, refs=refs or {}, shape=t.shape, dtype=t.dtype, params=params,
-                                 macs=macs, span=span, note=note, label=label, frame=ctx.frame))
+                                 macs=macs, span=span, note=note, label=label, frame=ctx.frame,
+                                 statement=self._statement))
         self.b.elements.append(element)
         return nid
 

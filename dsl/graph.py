@@ -58,6 +58,7 @@ class Node(_Model):
     note: str | None = None
     label: str = ""  # diagram label on the arrow
     frame: int | None = None
+    statement: int = -1  # the source statement (one `->` chain) that made the node; -1 for inputs
 
     @property
     def shape_text(self) -> str:

@@ -1,0 +1,18 @@
+"""Diagrams of checked specs, the way the architectures document draws them (LANGUAGE.md §9).
+
+Stage: after checking, beside lowering; needs no torch. The pipeline inside:
+
+    ModelGraph ──units──▶ folded units ──flow──▶ diagram model ──text──▶ Unicode lines
+                                                               └─dot───▶ DOT source ──render──▶ svg/png/pdf
+
+    from dsl import check_file
+    from compiler.diagram import draw
+    d = draw(check_file("specs/cats_vs_dogs.arch").graph)
+    print(d)                 # the text form
+    d.save("cats.svg")       # through graphviz's `dot`
+"""
+
+from .model import Diagram, DiagramOptions
+from .render import DiagramError, DotMissing, Drawing, draw, FORMATS
+
+__all__ = ["Diagram", "DiagramOptions", "DiagramError", "DotMissing", "Drawing", "draw", "FORMATS"]

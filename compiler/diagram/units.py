@@ -1,0 +1,191 @@
+"""Folding: which graph nodes a diagram shows one by one, and which as one box.
+
+Stage: first step of building a diagram from a `ModelGraph`. Frames nested
+deeper than the chosen depth fold into one unit (`BasicBlock`,
+`layer1: Bottleneck ×3`); an opened repeat whose consecutive passes are
+identical becomes one `run` unit whose body (the first pass) is drawn once.
+Depth counts frames the way `archlang summary --depth` does: a repeat's
+passes add no level. Units keep the graph's topological order. No layout here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from dsl.graph import Frame, ModelGraph, Node
+
+ENTRY = -1  # a unit input that comes from outside the nodes being unitised
+
+
+@dataclass
+class Unit:
+    index: int
+    kind: Literal["node", "fold", "run"]
+    nodes: list[int]
+    inputs: list[int] = field(default_factory=list)  # unit indices, or ENTRY
+    out: int = -1  # the node whose value leaves the unit
+    frame: Frame | None = None  # fold: the folded frame; run: the repeat
+    count: int = 1  # run: passes in the run
+    first_pass: list[int] = field(default_factory=list)  # run: the nodes drawn as its body
+    run_name: str = ""
+    refs: dict[str, int] = field(default_factory=dict)  # argument → unit index of the value read
+
+
+def frame_chain(g: ModelGraph, node: Node) -> list[Frame]:
+    chain = []
+    fid = node.frame
+    while fid is not None:
+        chain.append(g.frames[fid])
+        fid = g.frames[fid].parent
+    chain.reverse()
+    return chain
+
+
+def max_level(g: ModelGraph) -> int:
+    best = 0
+    for f in g.frames:
+        level, fid = 0, f.id
+        while fid is not None:
+            level += g.frames[fid].kind != "pass"
+            fid = g.frames[fid].parent
+        best = max(best, level)
+    return best
+
+
+class Folder:
+    """Unitises node lists of one graph at one depth; caches pass signatures."""
+
+    def __init__(self, g: ModelGraph, depth: int | None, consumers: dict[int, list[int]], read: set[int]):
+        self.g = g
+        self.depth = depth
+        self.consumers = consumers
+        self.read = read  # nodes read through a named argument (memory=, init=, tie=)
+        self._runs: dict[int, list[tuple[int, int]]] = {}  # repeat frame → [(first pass index, count)]
+        self._passes: dict[int, list[Frame]] = {}
+        self._frame_nodes: dict[int, list[int]] = {}
+        for n in g.nodes:
+            fid = n.frame
+            while fid is not None:
+                self._frame_nodes.setdefault(fid, []).append(n.id)
+                fid = g.frames[fid].parent
+
+    # ------------------------------------------------------------ keys
+    def _key(self, node: Node, skip: frozenset[int]) -> tuple:
+        level = 0
+        for f in frame_chain(self.g, node):
+            if f.kind == "pass":
+                continue
+            level += 1
+            if f.id in skip:
+                continue
+            if self.depth is not None and level > self.depth:
+                return ("fold", f.id)
+            if f.kind == "repeat":
+                run = self._run_of(f, node)
+                if run is not None:  # a run of one pass still gets its name drawn (`layer2.0: Bottleneck`)
+                    return ("run", f.id, run[0])
+        return ("node", node.id)
+
+    def _run_of(self, rep: Frame, node: Node) -> tuple[int, int] | None:
+        passes = self._passes.get(rep.id)
+        if passes is None:
+            passes = [f for f in self.g.frames if f.parent == rep.id and f.kind == "pass"]
+            self._passes[rep.id] = passes
+            self._runs[rep.id] = self._group(passes)
+        chain_ids = {f.id for f in frame_chain(self.g, node)}
+        for k, p in enumerate(passes):
+            if p.id in chain_ids:
+                for start, count in self._runs[rep.id]:
+                    if start <= k < start + count:
+                        return start, count
+        return None
+
+    def _group(self, passes: list[Frame]) -> list[tuple[int, int]]:
+        sigs = [self._signature(p) for p in passes]
+        runs: list[tuple[int, int]] = []
+        for k, s in enumerate(sigs):
+            if runs and sigs[runs[-1][0]] == s:
+                runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+            else:
+                runs.append((k, 1))
+        return runs
+
+    def _signature(self, p: Frame) -> tuple:
+        """Two passes are the same picture when their layers, arguments, shapes and wiring match."""
+        ids = self._frame_nodes.get(p.id, [])
+        if not ids:
+            return ()
+        base, fbase = ids[0], p.id
+        inside = set(ids)
+        sig = []
+        for i in ids:
+            n = self.g.nodes[i]
+            ins = tuple(j - base if j in inside else ("in", str(self.g.nodes[j].shape)) for j in n.inputs)
+            sig.append((n.layer, n.name[len(p.path):], repr(sorted(n.args.items())), str(n.shape), n.params,
+                        ins, (n.frame - fbase) if n.frame is not None else None, n.note, n.label))
+        return tuple(sig)
+
+    def pass_nodes(self, rep_id: int, start: int) -> list[int]:
+        return self._frame_nodes.get(self._passes[rep_id][start].id, [])
+
+    def pass_path(self, rep_id: int, k: int) -> str:
+        return self._passes[rep_id][k].path
+
+    # ------------------------------------------------------------ units
+    def unitise(self, node_ids: list[int], skip: frozenset[int] = frozenset()) -> list[Unit]:
+        units: list[Unit] = []
+        owner: dict[int, int] = {}
+        last_key = None
+        for i in node_ids:
+            n = self.g.nodes[i]
+            if n.layer == "pick" and not self.consumers.get(i) and i not in self.read and not self._is_output(i):
+                continue  # `.state` nobody reads: the graph makes it, the picture needn't
+            key = self._key(n, skip)
+            if key != last_key or key[0] == "node":
+                u = Unit(len(units), key[0], [])
+                if key[0] == "fold":
+                    u.frame = self.g.frames[key[1]]
+                elif key[0] == "run":
+                    rep = self.g.frames[key[1]]
+                    start, count = self._runs[rep.id][[r[0] for r in self._runs[rep.id]].index(key[2])]
+                    u.frame, u.count = rep, count
+                    u.first_pass = self.pass_nodes(rep.id, start)
+                    first, last = self.pass_path(rep.id, start), self.pass_path(rep.id, start + count - 1)
+                    u.run_name = (rep.path if count == len(self._passes[rep.id]) and count > 1 else
+                                  first if count == 1 else f"{first}–{last.rsplit('.', 1)[-1]}")
+                units.append(u)
+                last_key = key
+            units[-1].nodes.append(i)
+            owner[i] = units[-1].index
+        for u in units:
+            members = set(u.nodes)
+            seen: list[int] = []
+            for i in u.nodes:
+                n = self.g.nodes[i]
+                for j in n.inputs:
+                    if j in members:
+                        continue
+                    src = owner.get(j, ENTRY)
+                    if src not in seen:
+                        seen.append(src)
+                for arg, j in n.refs.items():
+                    if j not in members and j in owner:
+                        u.refs[arg] = owner[j]
+            u.inputs = seen
+            leaving = [i for i in u.nodes if self._is_output(i) or
+                       any(c not in members for c in self.consumers.get(i, []))]
+            u.out = leaving[-1] if leaving else u.nodes[-1]
+        return units
+
+    def _is_output(self, i: int) -> bool:
+        return any(p.node == i for p in self.g.outputs)
+
+
+def consumers_of(g: ModelGraph) -> dict[int, list[int]]:
+    """Node → the nodes that take it as an input (named arguments such as memory= are not flow)."""
+    cons: dict[int, list[int]] = {}
+    for n in g.nodes:
+        for j in n.inputs:
+            cons.setdefault(j, []).append(n.id)
+    return cons
