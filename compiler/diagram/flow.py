@@ -38,6 +38,11 @@ def build(g: ModelGraph, options: DiagramOptions | None = None) -> Diagram:
     return best
 
 
+def _named_inputs(n: Node) -> list[tuple[str, int]]:
+    """What a layer reads besides its operands: values (`memory`, `init`) and a tied weight (`tie`)."""
+    return [*n.refs.items(), *(("tie", j) for j in n.shares.values())]
+
+
 def same_statement(a: Node, b: Node) -> bool:
     """True when `b` follows `a` inside one chain (`a -> b`), as the source wrote it."""
     return a.statement == b.statement and a.statement >= 0 and a.frame == b.frame
@@ -241,7 +246,7 @@ class _Builder:
 
     def _want_refs(self, arrow: Arrow | None, box: Box, nodes: list[Node]) -> None:
         for n in nodes:
-            for arg, j in n.refs.items():
+            for arg, j in _named_inputs(n):
                 self.wanted.append((arrow, box, arg, j))
 
     def _label(self, n: Node) -> str:
@@ -340,7 +345,7 @@ class _Builder:
         box = Box(f"f{f.id}", text, "fold", shape=shape_words(self.g.nodes[u.out].shape), params=params,
                   note=f.note, nodes=tuple(u.nodes))
         for i in u.nodes:
-            for arg, j in self.g.nodes[i].refs.items():
+            for arg, j in _named_inputs(self.g.nodes[i]):
                 if j not in u.nodes:
                     self.wanted.append((None, box, arg, j))
         return self._register(box, u.nodes)
