@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: set up, then check, summarise and compile every spec in specs/
-# into out/ (a state_dict and a summary table per spec).
+# The main job: set up, then check, summarise, draw and compile every spec in
+# specs/ into out/ (a summary table, a text and an SVG diagram, and a
+# state_dict per spec).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -10,6 +11,8 @@ mkdir -p "$out"
 for spec in specs/*.arch; do
     name=$(basename "$spec" .arch)
     .venv/bin/archlang summary "$spec" > "$out/$name.summary.txt"
+    .venv/bin/archlang diagram "$spec" -o "$out/$name.diagram.txt" > /dev/null
+    .venv/bin/archlang diagram "$spec" -o "$out/$name.svg"
     .venv/bin/archlang compile "$spec" -o "$out/$name.pt"
 done
-echo "main: every spec checked, summarised and compiled into $out/"
+echo "main: every spec checked, summarised, drawn and compiled into $out/"

@@ -101,7 +101,10 @@ def test_values_are_boxes_and_layers_are_arrow_labels(diagram):
 def test_unroll_draws_n_cells_each_feeding_the_next(diagram):
     text = diagram("specs/stock_rnn.arch", "--unroll", "3", "-o", "-")
     rows = [line.strip() for line in text.splitlines() if "[RNN cell]" in line]
-    assert rows == ["x1 → [RNN cell] → h1", "x2 → [RNN cell] → h2", "x_seq → [RNN cell] → h_seq"]
+    # The document's x1, x2, x3; a symbolic sequence goes on to its last step after a gap.
+    assert rows == ["x1 → [RNN cell] → h1", "x2 → [RNN cell] → h2", "x3 → [RNN cell] → h3",
+                    "x_seq → [RNN cell] → h_seq"]
+    assert "⋮" in text
     assert "↓ h1" in text  # h1 feeds the second cell
     exact = diagram("specs/stock_rnn.arch", "--unroll", "3", "--set", "seq=3", "-o", "-")
     assert [line.strip() for line in exact.splitlines() if "[RNN cell]" in line][-1] == "x3 → [RNN cell] → h3"

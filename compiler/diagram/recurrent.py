@@ -44,15 +44,14 @@ def cell(node: Node) -> Cell:
 
 
 def unroll(g: ModelGraph, node: Node, steps: int, gates: bool) -> Unroll:
-    """`steps` cells through time; when the sequence is longer (or symbolic) the last cell is its last step."""
+    """The first `steps` cells through time, as the document draws x1, x2, x3; when the
+    sequence is longer (or symbolic) a gap and its last step follow."""
     x = g.nodes[node.inputs[0]]
     length = x.shape[0] if x.shape else 1
-    if is_concrete(length) and length <= steps:
+    if is_concrete(length) and length <= steps + 1:
         drawn, gap = [str(t) for t in range(1, length + 1)], False
-    elif steps == 1:
-        drawn, gap = ["1"], True
     else:
-        drawn, gap = [str(t) for t in range(1, steps)] + [_index(length)], True
+        drawn, gap = [str(t) for t in range(1, steps + 1)] + [_index(length)], True
     return Unroll(cell=f"{node.layer.upper()} cell", label=node.label, steps=drawn, gap=gap,
                   length=str(length), state="h, c" if node.layer == "lstm" else "h",
                   opened=cell(node) if gates else None, nodes=(node.id,))
