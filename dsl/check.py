@@ -15,6 +15,7 @@ from .diagnostics import Diagnostic, DiagnosticError, Reporter
 from .expand import Expander
 from .graph import ModelGraph
 from .program import Program, Unit
+from .unused_blocks import check_unused_blocks
 
 
 @dataclass
@@ -84,13 +85,16 @@ def _check_unit(unit: Unit, reporter: Reporter, result: CheckResult, params: dic
     elif not models:
         if not unit.file.blocks:
             reporter.report("E112", None, path=unit.display)
+        check_unused_blocks(unit.file.blocks, set(), unit.globals, reporter)
         return
     elif len(models) > 1 and not all_models:
         reporter.report("E111", None, path=unit.display, names=", ".join(m.name for m in models))
         return
     else:
         chosen = models
+    expanded: set[int] = set()
     for mdef in chosen:
-        graph = Expander(reporter).model(unit, mdef, params)
+        graph = Expander(reporter, expanded).model(unit, mdef, params)
         if graph is not None:
             result.models.append(graph)
+    check_unused_blocks(unit.file.blocks, expanded, unit.globals, reporter)

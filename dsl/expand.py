@@ -55,8 +55,9 @@ class _Build:
 
 
 class Expander:
-    def __init__(self, reporter: Reporter) -> None:
+    def __init__(self, reporter: Reporter, expanded: set[int] | None = None) -> None:
         self.reporter = reporter
+        self.expanded = expanded if expanded is not None else set()  # id() of every block definition called
         self.symbols: dict[str, Any] = {}
         self.evaluate = Evaluator(reporter)
         self.block_stack: list[str] = []
@@ -476,6 +477,7 @@ class Expander:
     def block_call(self, el: ast.LayerCall, ref: BlockRef, ctx: Ctx, current: Current, label: str | None,
                    first: bool) -> Current:
         defn = ref.defn
+        self.expanded.add(id(defn))
         if defn.name in self.block_stack:
             cycle = " → ".join(self.block_stack[self.block_stack.index(defn.name):] + [defn.name])
             raise self.reporter.error("E109", el.span, name=defn.name, cycle=cycle)

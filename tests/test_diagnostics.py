@@ -190,3 +190,10 @@ def test_deep_nesting_ends_in_a_diagnostic(text):
     res = dsl.check_text(text)
     assert not res.ok
     _assert_sane(res)
+
+
+@pytest.mark.parametrize("name", ["resnet", "mobile", "transformer"])
+def test_standard_library_files_check_clean_on_their_own(name):
+    # A file of blocks only: no model, but every block's names must resolve.
+    res = dsl.check_file(ROOT / "dsl" / "std" / f"{name}.arch")
+    assert res.ok, "\n".join(map(str, res.diagnostics))
