@@ -107,7 +107,7 @@ class Expander:
         if outputs is None:
             outputs = []
             if isinstance(current, Bundle):
-                self.reporter.report("E312", mdef.body.span)
+                self.reporter.report("E312", current.span or mdef.body.span)
             elif isinstance(current, Value) and not current.poisoned:
                 outputs = [self._port("output", current)]
         if len(self.reporter.diagnostics) > start and any(
@@ -517,7 +517,7 @@ class Expander:
         finally:
             self.block_stack.pop()
         if isinstance(result, Bundle):
-            raise self.reporter.error("E312", defn.body.span)
+            raise self.reporter.error("E312", result.span or defn.body.span)
         return self._with_members(result, scope.labels())
 
     # ------------------------------------------------------------- structure
@@ -548,7 +548,7 @@ class Expander:
                 out = POISON
             if not isinstance(stmt, ast.Let):
                 branches.append(out if isinstance(out, Value) else POISON)
-        return Bundle(branches, origin=f"the parallel on line {el.span.line}")
+        return Bundle(branches, origin=f"the parallel on line {el.span.line}", span=el.span)
 
     def repeat(self, el: ast.Repeat, ctx: Ctx, current: Current, label: str | None) -> Current:
         n = self.evaluate(el.count, ctx.scope)

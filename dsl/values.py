@@ -48,6 +48,7 @@ class Bundle:
     """The results of `parallel` branches, waiting for a merge."""
     values: list[Value]
     origin: str = ""
+    span: Any = None  # the `parallel` that made it, for the caret of E312
 
 
 @dataclass(eq=False)
