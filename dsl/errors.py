@@ -64,7 +64,7 @@ _CODES = [
     ErrorCode("E309", "channels and groups", "{layer}: {what} ({value}) is not divisible by groups ({groups})"),
     ErrorCode("E310", "bad dimension", "dimension {dim} is out of range for {got}"),
     ErrorCode("E311", "merge needs several values", "{layer} needs at least two values to merge", "write `parallel {{ ... }} -> {layer}` or `{layer}(other)`"),
-    ErrorCode("E312", "unmerged parallel", "the branches of `parallel` must flow into a merge (`concat`, `add` or `mul`)", "follow the branches with a merge: `parallel { ... } -> concat`"),
+    ErrorCode("E312", "unmerged parallel", "the branches of `parallel` must flow into a merge (`concat`, `add` or `mul`)", "follow the branches with a merge: `parallel {{ ... }} -> concat`"),
     ErrorCode("E313", "no current value", "{what} has no value to work on here", "start the chain from a named value: `x -> ...`"),
     ErrorCode("E314", "sequence longer than the table", "{layer} holds {max_len} positions, but the sequence has {seq}", "raise `max_len` to at least {seq}"),
     ErrorCode("E315", "heads do not divide the width", "{layer}: the width {width} is not divisible by {heads} heads", "each head takes width / heads features; use a head count that divides {width}"),
@@ -104,8 +104,11 @@ def format_message(code: str, fields: dict) -> tuple[str, str | None]:
 def markdown() -> str:
     lines = ["# archlang error codes", "", "Generated from `dsl/errors.py`.", "",
              "| code | title | message | hint |", "|---|---|---|---|"]
+    def shown(template: str) -> str:  # `{{` is a literal brace in a template
+        return template.replace("{{", "{").replace("}}", "}").replace("|", "\\|")
+
     for c in _CODES:
-        lines.append(f"| {c.code} | {c.title} | {c.template} | {c.hint or ''} |")
+        lines.append(f"| {c.code} | {c.title} | {shown(c.template)} | {shown(c.hint or '')} |")
     return "\n".join(lines) + "\n"
 
 

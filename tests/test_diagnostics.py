@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import string
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 
 import dsl
 from compiler.cli import main
-from dsl.errors import CODES
+from dsl.errors import CODES, format_message
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = Path(__file__).resolve().parent / "data" / "diagnostics"
@@ -197,3 +198,12 @@ def test_standard_library_files_check_clean_on_their_own(name):
     # A file of blocks only: no model, but every block's names must resolve.
     res = dsl.check_file(ROOT / "dsl" / "std" / f"{name}.arch")
     assert res.ok, "\n".join(map(str, res.diagnostics))
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_every_template_formats_with_its_fields(code):
+    # A stray brace in a message or hint would turn a user's error into an internal one.
+    entry = CODES[code]
+    names = {f for text in (entry.template, entry.hint or "") for _, f, _, _ in string.Formatter().parse(text) if f}
+    message, hint = format_message(code, {n: "X" for n in names})  # raises on a stray brace
+    assert message and (hint is None) == (entry.hint is None)
