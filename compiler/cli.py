@@ -265,5 +265,42 @@ def diagram(file: str, out: str, style: str, depth: int | None, unroll: int, gat
     click.echo(f"wrote {target}: {res.graph.name}, {drawing.boxes} boxes at depth {drawing.diagram.depth}")
 
 
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@set_option
+@click.option("--seq", "default_len", type=click.IntRange(min=1), default=128, show_default=True,
+              help="The length given to every symbolic size that --set leaves open.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+@debug_option
+def compare(files: tuple[str, ...], sets: tuple[str, ...], default_len: int, fmt: str, debug: bool) -> None:
+    """The document's trade-offs table, measured: family, parameters, MACs, sequential steps, activations.
+
+    An RNN over `seq` is `seq` sequential steps per layer, attention is one;
+    every symbolic size is measured at --seq unless --set gives it a value.
+    Does not import torch.
+    """
+    from .compare import compare_table, profile
+
+    values = parse_set(sets)
+    results, profiles, sizes = [], [], {}
+    for f in files:
+        res = _check_one(f, values, None, debug, all_models=True)
+        if res.ok:
+            open_ = sorted({s for g in res.models for s in g.symbols})
+            if open_:  # measure at a stated length: the table compares numbers, not polynomials
+                fill = {s: default_len for s in open_}
+                sizes.update(fill)
+                res = _check_one(f, {**values, **fill}, None, debug, all_models=True)
+        results.append(res)
+        _print_diagnostics(res.diagnostics, "text")
+        if res.ok:
+            profiles += [profile(g) for g in res.models]
+            # A --set that names no model parameter gave a symbolic size its value.
+            sizes.update({k: v for k, v in values.items() if all(k not in g.params_used for g in res.models)})
+    if profiles:
+        click.echo(compare_table(profiles, sizes, fmt), nl=False)
+    sys.exit(exit_code(results))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
