@@ -14,22 +14,15 @@ from __future__ import annotations
 
 import shutil
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from timing import best  # noqa: E402
 
 SPECS = ("cats_vs_dogs", "resnet50", "gpt2_small")
-
-
-def best(fn, n: int) -> float:
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def measure(name: str, n: int = 10) -> list[tuple[str, float]]:

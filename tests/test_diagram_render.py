@@ -147,19 +147,6 @@ def test_failures_write_nothing(at_root, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.arch", "keep.svg"]  # no temporary left over
 
 
-def test_diagram_leaves_torch_unimported():
-    code = (
-        "import sys\n"
-        "from click.testing import CliRunner\n"
-        "from compiler.cli import main\n"
-        "r = CliRunner().invoke(main, ['diagram', 'specs/resnet50.arch', '-o', '-'])\n"
-        "assert r.exit_code == 0, r.output\n"
-        "print('torch' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
-
-
 def test_every_spec_draws_in_every_style(at_root, tmp_path):
     """No spec, style or recurrent option makes the command fail."""
     for spec in sorted((ROOT / "specs").glob("*.arch")):
