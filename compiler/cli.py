@@ -71,7 +71,8 @@ def _check_one(path: str, sets: dict, model: str | None, debug: bool, all_models
 def _atomic_write(out: Path, write) -> None:
     """Write through a temporary file so that a failed run leaves `out` untouched."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    # Keep the suffix: some writers (torch.export.save) check it.
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=f".tmp{out.suffix}")
     os.close(fd)
     try:
         write(Path(tmp))
@@ -192,16 +193,20 @@ def run(file: str, sets: tuple[str, ...], model: str | None, batch: int, seed: i
 @main.command(name="compile")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
-              help="Output file; the suffix picks the format: .pt (state_dict).")
+              help="Output file; the suffix picks the format: .pt (state_dict), .pt2 (torch.export program), "
+                   ".onnx, .py (standalone PyTorch source).")
 @set_option
 @model_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the initial weights.")
 @debug_option
 def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed: int, debug: bool) -> None:
-    """Build the model and write it: OUT.pt is its state_dict."""
+    """Build the model and write it: its state_dict, an exported program, ONNX, or Python source."""
+    from .export import WRITERS, ExportError
+
     target = Path(out)
-    if target.suffix != ".pt":
-        raise click.BadParameter(f"unsupported format {target.suffix or '(none)'}; use .pt", param_hint="-o")
+    if target.suffix not in WRITERS:
+        raise click.BadParameter(f"unsupported format {target.suffix or '(none)'}; use "
+                                 + ", ".join(WRITERS), param_hint="-o")
     res = _check_one(file, parse_set(sets), model, debug)
     _print_diagnostics(res.diagnostics, "text")
     if not res.ok:
@@ -212,7 +217,11 @@ def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed
     from .lower import lower
     torch.manual_seed(seed)
     m = lower(g)
-    _atomic_write(target, lambda tmp: torch.save(m.state_dict(), tmp))
+    try:
+        _atomic_write(target, lambda tmp: WRITERS[target.suffix](g, m, tmp))
+    except ExportError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(USAGE)
     click.echo(f"wrote {target}: {g.name}, {len(m.state_dict())} tensors, {g.params:,} parameters ({human(g.params)})")
 
 
