@@ -62,11 +62,17 @@ def _fold_target(g: ModelGraph, node: Node, depth: int) -> int | None:
 def summary_rows(g: ModelGraph, depth: int | None = None) -> list[tuple[str, str, str, str, str]]:
     rows: list[list] = []
     folded: dict[int, list] = {}
+    read = {j for n in g.nodes for j in (*n.inputs, *n.refs.values())} | {p.node for p in g.outputs}
     for n in g.nodes:
+        if n.layer == "pick" and n.id not in read:
+            continue  # `.last`/`.state` that the spec never reads
         target = _fold_target(g, n, depth) if depth is not None else None
         if target is None:
-            layer = n.layer if n.layer != "input" else "input"
-            rows.append([n.name or "(model)", layer, fmt_shape(n.shape), n.params, n.macs])
+            if n.layer == "pick":  # a member of a recurrent result: `reader.last`
+                owner = g.nodes[n.inputs[0]].name or "(model)"
+                rows.append([f"{owner}.{n.args['member']}", "member", fmt_shape(n.shape), 0, 0])
+                continue
+            rows.append([n.name or "(model)", n.layer, fmt_shape(n.shape), n.params, n.macs])
             continue
         f = g.frames[target]
         if target not in folded:

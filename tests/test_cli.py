@@ -104,3 +104,10 @@ def test_json_format(tmp_path):
     r = invoke("check", CATS, "--format", "json")
     rec = json.loads(r.stdout.strip().splitlines()[-1])
     assert rec["params"] == 93_506 and rec["outputs"] == ["[2]"]
+
+
+def test_summary_shows_the_recurrent_members_a_spec_reads_by_their_path():
+    r = invoke("summary", str(SPECS / "stock_rnn.arch"))
+    assert r.exit_code == 0, r.output
+    names = [line.split()[0] for line in r.stdout.splitlines()[3:-2]]
+    assert names == ["prices", "reader", "reader.last", "head"]  # `.state` is never read: no row
