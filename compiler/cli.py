@@ -19,7 +19,7 @@ import click
 
 from dsl import check_file
 from dsl.check import CheckResult
-from dsl.diagnostics import Diagnostic, render_json
+from dsl.diagnostics import Diagnostic, DiagnosticError, render_json
 
 from .report import check_line, human, summary_table
 
@@ -309,6 +309,52 @@ def compare(files: tuple[str, ...], sets: tuple[str, ...], default_len: int, fmt
     if profiles:
         click.echo(compare_table(profiles, sizes, fmt), nl=False)
     sys.exit(exit_code(results))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; list the files that would change and exit 1 if any would.")
+@debug_option
+def fmt(files: tuple[str, ...], check_only: bool, debug: bool) -> None:
+    """Rewrite specs in the canonical layout, every comment kept; a second run changes nothing.
+
+    A file that does not parse is reported and left untouched. Does not import torch.
+    """
+    from dsl.fmt import FormatError, format_text
+
+    failed = changed = 0
+    for f in files:
+        path = Path(f)
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+            new = format_text(text, f)
+        except DiagnosticError as e:
+            _print_diagnostics(e.diagnostics, "text")
+            failed += 1
+            continue
+        except (OSError, UnicodeDecodeError) as e:
+            click.echo(f"error: cannot read {f}: {getattr(e, 'strerror', None) or e}", err=True)
+            failed += 1
+            continue
+        except FormatError as e:
+            if debug:
+                raise
+            click.echo(f"error: {e}; the file is left as it is", err=True)
+            failed += 1
+            continue
+        if new == text:
+            continue
+        changed += 1
+        if check_only:
+            click.echo(f"would reformat {f}")
+        else:
+            _atomic_write(path, lambda tmp: tmp.write_text(new, encoding="utf-8"))
+            click.echo(f"reformatted {f}")
+    verb = "would reformat" if check_only else "reformatted"
+    click.echo(f"{verb} {changed} of {len(files)} file{'s' * (len(files) != 1)}"
+               + (f", {failed} with errors" if failed else ""), err=True)
+    sys.exit(SPEC_ERRORS if failed or (check_only and changed) else OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

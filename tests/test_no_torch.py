@@ -8,7 +8,7 @@ import sys
 from conftest import ROOT
 
 
-def test_check_summary_diagram_and_compare_leave_torch_unimported():
+def test_check_summary_diagram_compare_and_fmt_leave_torch_unimported():
     code = (
         "import sys\n"
         "from click.testing import CliRunner\n"
@@ -20,6 +20,8 @@ def test_check_summary_diagram_and_compare_leave_torch_unimported():
         "r = CliRunner().invoke(main, ['diagram', 'specs/resnet50.arch', '-o', '-'])\n"
         "assert r.exit_code == 0, r.output\n"
         "r = CliRunner().invoke(main, ['compare', 'specs/resnet50.arch', 'specs/gpt2_small.arch'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "r = CliRunner().invoke(main, ['fmt', '--check', 'specs/resnet50.arch'])\n"
         "assert r.exit_code == 0, r.output\n"
         "print('torch' in sys.modules)\n"
     )
