@@ -102,7 +102,11 @@ class Expander:
         current = self.body(mdef.body, ctx, None)
         for name in self.symbols:
             if name not in self.used_symbols:
-                self.reporter.report("E113", mdef.span, model=mdef.name, name=name)
+                known = [p.name for p in mdef.params] + sorted(self.used_symbols)
+                hint = did_you_mean(name, known) or (
+                    f"its parameters: {', '.join(p.name for p in mdef.params)}" if mdef.params else
+                    "it takes no parameters")
+                self.reporter.report("E113", mdef.span, hint, model=mdef.name, name=name)
         outputs = self.outputs
         if outputs is None:
             outputs = []
