@@ -4,6 +4,10 @@ Stage: lowering. `BUILDERS[name](node, inputs)` returns the `nn.Module` for
 one checked node; every size comes from the checked graph (the input
 shapes, the node's validated arguments), never inferred again. The checker's
 half of each entry is in `dsl/layers/`; a test proves the two name sets equal.
+
+archlang's own module classes keep each constructor argument as an attribute
+of the same name, as torch's layers do: `compiler.codegen` reads them back to
+write the constructor call into standalone source.
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ def _flatten(node: Node, ins: list[Shape]) -> nn.Module:
 
 
 class Reshape(nn.Module):
-    def __init__(self, shape: Shape):
+    def __init__(self, shape: tuple[int, ...]):
         super().__init__()
         self.shape = tuple(shape)
 
@@ -87,9 +91,9 @@ class Reshape(nn.Module):
 
 
 class Permute(nn.Module):
-    def __init__(self, dims: Shape):
+    def __init__(self, dims: tuple[int, ...]):
         super().__init__()
-        self.dims = (0, *(d + 1 for d in dims))  # batch stays first
+        self.dims = tuple(dims)  # batch included (the builders keep it first)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.permute(self.dims)
@@ -109,13 +113,13 @@ def _transpose(node: Node, ins: list[Shape]) -> nn.Module:
     order = list(range(rank))
     i, j = node.args["a"] % rank, node.args["b"] % rank
     order[i], order[j] = order[j], order[i]
-    return Permute(tuple(order))
+    return Permute((0, *(d + 1 for d in order)))
 
 
 @builds("permute")
 def _permute(node: Node, ins: list[Shape]) -> nn.Module:
     rank = len(ins[0])
-    return Permute(tuple(d % rank for d in node.args["dims"]))
+    return Permute((0, *(d % rank + 1 for d in node.args["dims"])))
 
 
 @builds("batchnorm")
@@ -161,9 +165,9 @@ def _leaky(node: Node, ins: list[Shape]) -> nn.Module:
 
 
 class Softmax(nn.Module):
-    def __init__(self, dim: int, rank: int):
+    def __init__(self, dim: int):
         super().__init__()
-        self.dim = dim % rank + 1  # skip batch
+        self.dim = dim  # batch included
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.softmax(x, dim=self.dim)
@@ -171,7 +175,7 @@ class Softmax(nn.Module):
 
 @builds("softmax")
 def _softmax(node: Node, ins: list[Shape]) -> nn.Module:
-    return Softmax(node.args["dim"], len(ins[0]))
+    return Softmax(node.args["dim"] % len(ins[0]) + 1)  # skip batch
 
 
 class Add(nn.Module):
@@ -193,7 +197,7 @@ class Mul(nn.Module):
 class Concat(nn.Module):
     def __init__(self, dim: int):
         super().__init__()
-        self.dim = dim + 1  # skip batch
+        self.dim = dim  # batch included
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
         return torch.cat(xs, dim=self.dim)
@@ -213,7 +217,7 @@ def _mul(node: Node, ins: list[Shape]) -> nn.Module:
 def _concat(node: Node, ins: list[Shape]) -> nn.Module:
     from dsl.layers import REGISTRY
     from dsl.layers.merge import ConcatArgs
-    return Concat(REGISTRY["concat"].axis(ConcatArgs(**node.args), len(ins[0])))
+    return Concat(REGISTRY["concat"].axis(ConcatArgs(**node.args), len(ins[0])) + 1)  # skip batch
 
 
 from . import torch_sequence  # noqa: E402,F401  (registers the sequence builders)

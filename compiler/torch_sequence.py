@@ -35,7 +35,7 @@ class LearnedPositional(nn.Module):
 
     def __init__(self, max_len: int, dim: int, bare: bool = False):
         super().__init__()
-        self.bare = bare
+        self.max_len, self.dim, self.bare = max_len, dim, bare
         self.weight = nn.Parameter(torch.empty((1,) * bare + (max_len, dim)))
         nn.init.normal_(self.weight, std=0.02)
 
@@ -65,6 +65,7 @@ class SinusoidalPositional(nn.Module):
 
     def __init__(self, max_len: int, dim: int):
         super().__init__()
+        self.max_len, self.dim = max_len, dim
         self.register_buffer("table", sinusoid_table(max_len, dim), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -91,6 +92,7 @@ class ClassToken(nn.Module):
 
     def __init__(self, dim: int):
         super().__init__()
+        self.dim = dim
         self.weight = nn.Parameter(torch.zeros(1, 1, dim))
 
     @staticmethod
@@ -138,6 +140,7 @@ class Attention(nn.Module):
                  cross: bool = False):
         super().__init__()
         self.dim, self.heads, self.causal, self.dropout, self.cross = dim, heads, causal, dropout, cross
+        self.bias = bias
         self.in_proj_weight = nn.Parameter(torch.empty(3 * dim, dim))
         if bias:
             self.in_proj_bias = nn.Parameter(torch.empty(3 * dim))

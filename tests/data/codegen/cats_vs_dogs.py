@@ -1,0 +1,48 @@
+"""CatsVsDogs: standalone PyTorch source written by `archlang compile` from cats_vs_dogs.arch.
+
+Model parameters: classes=2.
+93,506 parameters. Shapes (batch first):
+    in   image: [batch, 3, 128, 128]
+    out  output: [batch, 2]
+
+It needs only torch. Its state_dict keys are the spec's names, so the weights of
+`archlang compile ... -o model.pt` load with `load_state_dict(..., strict=True)`.
+"""
+
+import torch
+from torch import nn
+
+
+class CatsVsDogs(nn.Sequential):
+    """CatsVsDogs of cats_vs_dogs.arch; new weights, or trained ones through `load_state_dict`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.append(nn.Conv2d(3, 32, kernel_size=(3, 3), padding=(1, 1)))
+        self.append(nn.ReLU())
+        self.append(nn.MaxPool2d(2, stride=2))
+        self.append(nn.Conv2d(32, 64, kernel_size=(3, 3), padding=(1, 1)))
+        self.append(nn.ReLU())
+        self.append(nn.MaxPool2d(2, stride=2))
+        self.append(nn.Conv2d(64, 128, kernel_size=(3, 3), padding=(1, 1)))
+        self.append(nn.ReLU())
+        self.append(nn.MaxPool2d(2, stride=2))
+        self.append(nn.AdaptiveAvgPool2d(1))
+        self.append(nn.Flatten())
+        self.append(nn.Linear(128, 2))
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        conv_0 = self[0](image)
+        relu_1 = self[1](conv_0)
+        maxpool_2 = self[2](relu_1)  # edges
+        conv_3 = self[3](maxpool_2)
+        relu_4 = self[4](conv_3)
+        maxpool_5 = self[5](relu_4)  # shapes
+        conv_6 = self[6](maxpool_5)
+        relu_7 = self[7](conv_6)
+        maxpool_8 = self[8](relu_7)  # parts of objects
+        global_avgpool_9 = self[9](maxpool_8)
+        flatten_10 = self[10](global_avgpool_9)
+        linear_11 = self[11](flatten_10)  # cat vs dog
+
+        return linear_11
