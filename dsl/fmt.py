@@ -28,7 +28,7 @@ from functools import lru_cache
 from lark import Lark, Token
 
 from . import ast
-from .diagnostics import DiagnosticError, Reporter
+from .diagnostics import Reporter
 from .parse import GRAMMAR, parse
 
 INDENT = "    "
@@ -197,10 +197,4 @@ def _comment_columns(lines: list[_Line]) -> dict[int, int]:
     return columns
 
 
-def check_formatted(text: str, file: str) -> tuple[str, bool]:
-    """(the formatted text, whether it differs); `DiagnosticError` when `text` does not parse."""
-    new = format_text(text, file)
-    return new, new != text
-
-
-__all__ = ["DiagnosticError", "FormatError", "check_formatted", "format_text"]
+__all__ = ["FormatError", "format_text"]

@@ -12,7 +12,6 @@ depth is chosen here when the caller leaves it open. No layout, no text.
 
 from __future__ import annotations
 
-
 from dsl.dims import is_concrete
 from dsl.graph import Frame, ModelGraph, Node
 from . import recurrent
