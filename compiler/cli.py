@@ -21,7 +21,7 @@ from dsl import check_file
 from dsl.check import CheckResult
 from dsl.diagnostics import Diagnostic, DiagnosticError, render_json
 
-from .report import check_line, human, summary_table
+from .report import check_line, human, open_sizes, summary_table
 
 OK, SPEC_ERRORS, USAGE = 0, 1, 2
 
@@ -149,9 +149,9 @@ def summary(file: str, sets: tuple[str, ...], model: str | None, depth: int | No
 
 def _concrete_graph(res: CheckResult, file: str):
     g = res.graph
-    if g.symbols:
-        raise click.UsageError(f"{file}: give the symbolic sizes values first: "
-                               + " ".join(f"--set {s}=N" for s in g.symbols))
+    missing = open_sizes(g)
+    if missing:
+        raise click.UsageError(f"{file}: {missing}")
     return g
 
 
@@ -294,18 +294,17 @@ def compare(files: tuple[str, ...], sets: tuple[str, ...], default_len: int, fmt
     results, profiles, sizes = [], [], {}
     for f in files:
         res = _check_one(f, values, None, debug, all_models=True)
-        if res.ok:
-            open_ = sorted({s for g in res.models for s in g.symbols})
-            if open_:  # measure at a stated length: the table compares numbers, not polynomials
-                fill = {s: default_len for s in open_}
-                sizes.update(fill)
-                res = _check_one(f, {**values, **fill}, None, debug, all_models=True)
         results.append(res)
         _print_diagnostics(res.diagnostics, "text")
-        if res.ok:
-            profiles += [profile(g) for g in res.models]
-            # A --set that names no model parameter gave a symbolic size its value.
-            sizes.update({k: v for k, v in values.items() if all(k not in g.params_used for g in res.models)})
+        if not res.ok:
+            continue
+        # A --set that names no model parameter gave a symbolic size its value.
+        sizes.update({k: v for k, v in values.items() if all(k not in g.params_used for g in res.models)})
+        for g in res.models:
+            # The table compares numbers, not polynomials: open sizes are measured at --seq.
+            fill = {s: default_len for s in g.symbols}
+            sizes.update(fill)
+            profiles.append(profile(g).at(fill))
     if profiles:
         click.echo(compare_table(profiles, sizes, fmt), nl=False)
     sys.exit(exit_code(results))

@@ -411,8 +411,8 @@ class _Writer:
 
     def _forward_lines(self) -> list[str]:
         g = self.g
-        multi = {n.inputs[0] for n in g.nodes if n.layer == "pick"}  # modules that return a tuple
-        used = {j for n in g.nodes for j in (*n.inputs, *n.refs.values())} | {p.node for p in g.outputs}
+        multi = g.multi_result_nodes()
+        used = g.read_nodes()
         reserved = {"self", *(i.split()[-1] for i in self.sources.imports), *(o.__name__ for o in self.sources.done)}
         self.var: dict[int, str] = {}
         taken: set[str] = set(reserved)

@@ -18,14 +18,16 @@ on those words for any set of checked graphs at one stated input size:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dsl.dims import Dim, Sym, is_concrete
 from dsl.graph import ModelGraph, Node
+from dsl.layers import REGISTRY
+from dsl.layers.base import numel
+from dsl.values import TensorType
 
 from .report import human
 
-RECURRENT = {"rnn", "lstm", "gru"}
 BYTES = {"float": 4, "int": 8}
 
 # The document's §7 words for each family: what it is best for.
@@ -48,35 +50,42 @@ class Profile:
     steps: Dim
     activations: Dim  # bytes per sample
 
+    def at(self, sizes: dict[str, int]) -> "Profile":
+        """The same figures with the symbolic sizes given values."""
+        def fill(x: Dim) -> Dim:
+            return x.substitute(sizes) if isinstance(x, Sym) else x
+        return replace(self, macs=fill(self.macs), steps=fill(self.steps), activations=fill(self.activations))
+
+
+# A model with layers of several families belongs to the last of them here.
+FAMILIES = ("MLP", "CNN", "RNN", "LSTM", "Transformer")
+
 
 def family(g: ModelGraph) -> str:
     """The document's family of a model: the most capable kind of layer it uses."""
-    layers = {n.layer for n in g.nodes}
-    if "attention" in layers:
-        return "Transformer"
-    if "lstm" in layers:
-        return "LSTM"
-    if layers & {"rnn", "gru"}:
-        return "RNN"
-    if layers & {"conv", "conv_transpose"}:
-        return "CNN"
-    return "MLP"
+    found = {getattr(REGISTRY.get(n.layer), "family", None) for n in g.nodes}
+    return max(found & set(FAMILIES), key=FAMILIES.index, default="MLP")
 
 
-def _numel(shape) -> Dim:
-    out: Dim = 1
-    for d in shape:
-        out = out * d
-    return out
+def _use(g: ModelGraph, n: Node):
+    """The catalogue entry of a layer node with its arguments and operand types; None for inputs and picks."""
+    layer = REGISTRY.get(n.layer)
+    if layer is None:
+        return None
+
+    def typed(j: int) -> TensorType:
+        return TensorType(g.nodes[j].shape, g.nodes[j].dtype)
+    inputs = [typed(j) for j in n.inputs]
+    refs = {k: typed(j) for k, j in n.refs.items()}
+    return layer, layer.Args(**n.args), inputs, refs
 
 
 def _cost(n: Node, g: ModelGraph) -> Dim:
-    if n.layer in ("input", "pick"):
-        return 0  # a pick reads a result already computed
-    if n.layer in RECURRENT:
-        seq = g.nodes[n.inputs[0]].shape[0]
-        return seq * int(n.args.get("layers", 1))
-    return 1
+    use = _use(g, n)
+    if use is None:
+        return 0  # an input, or a pick of a result already computed
+    layer, a, inputs, _ = use
+    return layer.steps(a, inputs)
 
 
 def _longer(a: Dim, b: Dim) -> Dim:
@@ -96,7 +105,7 @@ def sequential_steps(g: ModelGraph) -> Dim:
     done: list[Dim] = [0] * len(g.nodes)
     for n in g.nodes:  # topological order
         start: Dim = 0
-        for j in (*n.inputs, *n.refs.values()):
+        for j in n.reads:
             start = _longer(start, done[j])
         done[n.id] = start + _cost(n, g)
     end: Dim = 0
@@ -110,10 +119,11 @@ def activation_bytes(g: ModelGraph) -> Dim:
     for n in g.nodes:
         if n.layer in ("input", "pick"):
             continue
-        total = total + _numel(n.shape) * BYTES.get(n.dtype, 4)
-        if n.layer == "attention":
-            keys = g.nodes[n.refs["memory"]].shape[0] if "memory" in n.refs else n.shape[0]
-            total = total + int(n.args["heads"]) * n.shape[0] * keys * 4
+        total = total + numel(n.shape) * BYTES.get(n.dtype, 4)
+        use = _use(g, n)
+        if use is not None:
+            layer, a, inputs, refs = use
+            total = total + layer.kept(a, inputs, TensorType(n.shape, n.dtype), refs) * 4
     return total
 
 

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Callable
 
 from dsl.graph import ModelGraph
 
+from .report import open_sizes
+
 if TYPE_CHECKING:  # torch is imported by the writers, so the CLI can list the formats without it
     import torch
     from torch import nn
@@ -37,8 +39,9 @@ def _example(g: ModelGraph, batch: int = 2) -> tuple[torch.Tensor, ...]:
     import torch
 
     from .inputs import random_inputs
-    if g.symbols:
-        raise ExportError("give the symbolic sizes values first: " + " ".join(f"--set {s}=N" for s in g.symbols))
+    missing = open_sizes(g)
+    if missing:
+        raise ExportError(missing)
     return tuple(random_inputs(g, batch, torch.Generator().manual_seed(0)))
 
 

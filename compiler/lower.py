@@ -27,19 +27,19 @@ class ArchModule(nn.Module):
         super().__init__()
         self.spec_name = graph.name
         shapes = {n.id: n.shape for n in graph.nodes}
-        multi = {n.inputs[0] for n in graph.nodes if n.layer == "pick"}  # modules that return a tuple
+        multi = graph.multi_result_nodes()
         steps = []
         built: dict[int, nn.Module] = {}
         last_use: dict[int, int] = {}
         for n in graph.nodes:
-            for j in (*n.inputs, *n.refs.values()):
+            for j in n.reads:
                 last_use[j] = n.id
         for o in graph.outputs:
             last_use[o.node] = len(graph.nodes)
         for n in graph.nodes:
             if n.layer == "input":
                 continue
-            frees = tuple(j for j in dict.fromkeys((*n.inputs, *n.refs.values())) if last_use.get(j) == n.id)
+            frees = tuple(j for j in dict.fromkeys(n.reads) if last_use.get(j) == n.id)
             refs = tuple(n.refs.items())
             if n.layer == "pick":  # a member of a multi-result layer (`enc.last`)
                 steps.append((n.id, "pick", n.args["index"], tuple(n.inputs), refs, frees))

@@ -27,6 +27,13 @@ def ports(ps) -> str:
     return ", ".join(f"{p.name} {p}" if p.name != "output" else str(p) for p in ps)
 
 
+def open_sizes(g: ModelGraph) -> str | None:
+    """What to type when a command needs every size concrete, or None when they are."""
+    if not g.symbols:
+        return None
+    return "give the symbolic sizes values first: " + " ".join(f"--set {s}=N" for s in g.symbols)
+
+
 def check_line(g: ModelGraph) -> str:
     outs = ", ".join(str(p) for p in g.outputs)
     return f"{g.file}: {g.name}  {ports(g.inputs)} → {outs}   params {exact(g.params)}   MACs {human(g.macs)}"
@@ -62,7 +69,7 @@ def _fold_target(g: ModelGraph, node: Node, depth: int) -> int | None:
 def summary_rows(g: ModelGraph, depth: int | None = None) -> list[tuple[str, str, str, str, str]]:
     rows: list[list] = []
     folded: dict[int, list] = {}
-    read = {j for n in g.nodes for j in (*n.inputs, *n.refs.values())} | {p.node for p in g.outputs}
+    read = g.read_nodes()
     for n in g.nodes:
         if n.layer == "pick" and n.id not in read:
             continue  # `.last`/`.state` that the spec never reads

@@ -56,7 +56,10 @@ class _Line:
     code: str
     comment: str | None
     indent: int
-    blank: bool = False
+
+    @property
+    def blank(self) -> bool:
+        return not self.code and self.comment is None
 
 
 def format_text(text: str, file: str = "<spec>.arch") -> str:
@@ -100,7 +103,7 @@ def _lines(text: str) -> list[_Line]:
         code = toks[:-1] if comment is not None else toks
         if not code:
             depth = sum(1 for o, _ in stack if o == "{")
-            out.append(_Line("", comment, depth, blank=comment is None))
+            out.append(_Line("", comment, depth))
             continue
         depth = sum(1 for o, _ in stack if o == "{")
         if code[0].value == "}":

@@ -64,6 +64,11 @@ class Node(_Model):
     def shape_text(self) -> str:
         return fmt_shape(self.shape)
 
+    @property
+    def reads(self) -> tuple[int, ...]:
+        """The values the node computes from: its operands, then its named tensor arguments."""
+        return (*self.inputs, *self.refs.values())
+
 
 class ModelGraph(_Model):
     name: str
@@ -79,3 +84,11 @@ class ModelGraph(_Model):
 
     def node(self, i: int) -> Node:
         return self.nodes[i]
+
+    def read_nodes(self) -> set[int]:
+        """The nodes whose value something uses: another node, or an output."""
+        return {j for n in self.nodes for j in n.reads} | {p.node for p in self.outputs}
+
+    def multi_result_nodes(self) -> set[int]:
+        """The nodes whose layer returns its members too (`enc.last` picks one): their modules return tuples."""
+        return {n.inputs[0] for n in self.nodes if n.layer == "pick"}

@@ -33,6 +33,7 @@ class Attention(Layer):
     name = "attention"
     Args = AttentionArgs
     tensor_args = frozenset({"memory"})
+    family = "Transformer"
     summary = "multi-head self-attention, or cross-attention with memory=: [seq, d] → [seq, d]"
 
     def infer(self, a: AttentionArgs, inputs, refs):
@@ -67,6 +68,10 @@ class Attention(Layer):
         n, d = inputs[0].shape
         memory = refs.get("memory")
         return attention_macs(n, memory.shape[0] if memory is not None else n, d)
+
+    def kept(self, a, inputs, out, refs):
+        memory = refs.get("memory")
+        return a.heads * out.shape[0] * (memory.shape[0] if memory is not None else out.shape[0])
 
     def label(self, a, x):
         kind = "causal attention" if a.causal else "attention"

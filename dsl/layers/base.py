@@ -49,6 +49,8 @@ class Layer:
     # (`tie=`): `refs` then holds that weight's shape, not a value's type.
     weight_args: ClassVar[frozenset[str]] = frozenset()
     summary: ClassVar[str] = ""
+    # The document's family a model belongs to when it uses this layer (`archlang compare`).
+    family: ClassVar[str | None] = None
 
     # ---- the rules, overridden per layer
     def infer(self, a: Any, inputs: list[TensorType], refs: dict[str, TensorType]) -> TensorType:
@@ -58,6 +60,14 @@ class Layer:
         return 0
 
     def macs(self, a: Any, inputs: list[TensorType], out: TensorType, refs: dict[str, TensorType]) -> Dim:
+        return 0
+
+    def steps(self, a: Any, inputs: list[TensorType]) -> Dim:
+        """Operations that must run one after another (`archlang compare`); a recurrent layer walks its sequence."""
+        return 1
+
+    def kept(self, a: Any, inputs: list[TensorType], out: TensorType, refs: dict[str, TensorType]) -> Dim:
+        """Elements a training step keeps for backward besides the output (attention's score matrices)."""
         return 0
 
     def weight(self, a: Any, inputs: list[TensorType], out: TensorType) -> tuple[int, ...] | None:

@@ -37,6 +37,8 @@ def _xs(ks: tuple[int, ...]) -> str:
 
 
 class _ConvBase(Layer):
+    family = "CNN"
+
     def _geometry(self, a, x: TensorType):
         self.rank_between(x, 2, 4, "a [C, L], [C, H, W] or [C, D, H, W]",
                           hint="conv works on images and signals; `reshape` a flat vector first")

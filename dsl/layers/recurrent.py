@@ -41,6 +41,7 @@ class Recurrent(Layer):
         self.summary = summary
         self.Args = args
         self.state_kind = state_kind
+        self.family = "LSTM" if name == "lstm" else "RNN"
 
     def _dirs(self, a) -> int:
         return 2 if a.bidirectional else 1
@@ -89,6 +90,9 @@ class Recurrent(Layer):
         g, h = self.gates, a.hidden
         per_step = sum(g * h * (w + h) for w in self._cells(a, inputs[0].shape[1]))
         return inputs[0].shape[0] * per_step
+
+    def steps(self, a, inputs):
+        return inputs[0].shape[0] * a.layers  # both directions of a layer run at once
 
     def members(self, a, inputs, out):
         return {"last": TensorType((a.hidden * self._dirs(a),), "float"), "state": self.state_type(a)}
