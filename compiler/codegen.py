@@ -239,7 +239,7 @@ class _Writer:
         self.modules: dict[int, nn.Module] = {}
         with torch.device("meta"):  # only the constructor arguments are wanted, not weights
             for n in g.nodes:
-                if n.layer not in ("input", "pick") and n.element:
+                if n.kind == "layer":
                     self.modules[n.id] = BUILDERS[n.layer](n, [shapes[i] for i in n.inputs])
         self.sources = _Sources()
         self.ctor: dict[int, str] = {}
@@ -427,7 +427,7 @@ class _Writer:
             taken.add(cand)
             self.var[nid] = cand
 
-        paths = {*self.segs.values(), *(tuple(n.name.split(".")) for n in g.nodes if not n.element)}
+        paths = {*self.segs.values(), *(tuple(n.name.split(".")) for n in g.nodes if n.kind == "residual")}
 
         def short(segs: tuple[str, ...]) -> str:
             """The shortest tail of the path that names one place in the model (`wte`, `h_3_attn`)."""
@@ -443,19 +443,19 @@ class _Writer:
         lines: list[str] = []
         group = None
         for n in g.nodes:
-            if n.layer == "input":
+            if n.kind == "input":
                 name(n.id, n.name)
                 continue
-            if n.layer == "pick" and n.id not in used:
+            if n.kind == "member" and n.id not in used:
                 continue
             if self._group(n) != group and lines and not self.root.is_list:
                 lines.append("")
             group = self._group(n)
             args = [val(j) for j in n.inputs] + [f"{k}={val(j)}" for k, j in n.refs.items()]
-            if n.layer == "pick":
+            if n.kind == "member":
                 name(n.id, f"{self.var[n.inputs[0]]}_{n.args['member']}")
                 code = f"{self.var[n.inputs[0]]}[{n.args['index']}]"
-            elif not n.element:  # the implicit ⊕ of a residual
+            elif n.kind == "residual":  # the implicit ⊕ of a residual
                 name(n.id, short(tuple(n.name.split("."))))
                 code = " + ".join(args)
             elif n.id == self.root_alias:

@@ -50,7 +50,7 @@ class Profile:
     steps: Dim
     activations: Dim  # bytes per sample
 
-    def at(self, sizes: dict[str, int]) -> "Profile":
+    def at(self, sizes: dict[str, int]) -> Profile:
         """The same figures with the symbolic sizes given values."""
         def fill(x: Dim) -> Dim:
             return x.substitute(sizes) if isinstance(x, Sym) else x
@@ -117,7 +117,7 @@ def sequential_steps(g: ModelGraph) -> Dim:
 def activation_bytes(g: ModelGraph) -> Dim:
     total: Dim = 0
     for n in g.nodes:
-        if n.layer in ("input", "pick"):
+        if n.kind in ("input", "member"):
             continue
         total = total + numel(n.shape) * BYTES.get(n.dtype, 4)
         use = _use(g, n)

@@ -14,8 +14,9 @@ and renames it, so a failed export leaves an existing output untouched.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from dsl.graph import ModelGraph
 

@@ -37,14 +37,14 @@ class ArchModule(nn.Module):
         for o in graph.outputs:
             last_use[o.node] = len(graph.nodes)
         for n in graph.nodes:
-            if n.layer == "input":
+            if n.kind == "input":
                 continue
             frees = tuple(j for j in dict.fromkeys(n.reads) if last_use.get(j) == n.id)
             refs = tuple(n.refs.items())
-            if n.layer == "pick":  # a member of a multi-result layer (`enc.last`)
+            if n.kind == "member":  # a member of a multi-result layer (`enc.last`)
                 steps.append((n.id, "pick", n.args["index"], tuple(n.inputs), refs, frees))
                 continue
-            if not n.element:  # the implicit ⊕ of a residual
+            if n.kind == "residual":  # the implicit ⊕ of a residual
                 steps.append((n.id, "add", None, tuple(n.inputs), refs, frees))
                 continue
             module = BUILDERS[n.layer](n, [shapes[i] for i in n.inputs])

@@ -71,11 +71,11 @@ def summary_rows(g: ModelGraph, depth: int | None = None) -> list[tuple[str, str
     folded: dict[int, list] = {}
     read = g.read_nodes()
     for n in g.nodes:
-        if n.layer == "pick" and n.id not in read:
+        if n.kind == "member" and n.id not in read:
             continue  # `.last`/`.state` that the spec never reads
         target = _fold_target(g, n, depth) if depth is not None else None
         if target is None:
-            if n.layer == "pick":  # a member of a recurrent result: `reader.last`
+            if n.kind == "member":  # a member of a recurrent result: `reader.last`
                 owner = g.nodes[n.inputs[0]].name or "(model)"
                 rows.append([f"{owner}.{n.args['member']}", "member", fmt_shape(n.shape), 0, 0])
                 continue

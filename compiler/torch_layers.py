@@ -12,7 +12,7 @@ write the constructor call into standalone source.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -215,10 +215,10 @@ def _mul(node: Node, ins: list[Shape]) -> nn.Module:
 
 @builds("concat")
 def _concat(node: Node, ins: list[Shape]) -> nn.Module:
-    from dsl.layers import REGISTRY
-    from dsl.layers.merge import ConcatArgs
-    return Concat(REGISTRY["concat"].axis(ConcatArgs(**node.args), len(ins[0])) + 1)  # skip batch
+    return Concat(node.args["dim"] + 1)  # the checker resolved the axis; skip batch
 
 
-from . import torch_sequence  # noqa: E402,F401  (registers the sequence builders)
-from . import torch_recurrent  # noqa: E402,F401  (registers the recurrent builders)
+from . import (
+    torch_recurrent,  # noqa: E402,F401  (registers the recurrent builders)
+    torch_sequence,  # noqa: E402,F401  (registers the sequence builders)
+)

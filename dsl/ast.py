@@ -7,7 +7,7 @@ records what was written — it resolves no names and evaluates nothing.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,56 +33,56 @@ class Name(Node):
 
 class Attr(Node):
     kind: Literal["attr"] = "attr"
-    obj: "Expr"
+    obj: Expr
     attr: str
 
 
 class Index(Node):
     kind: Literal["index"] = "index"
-    obj: "Expr"
-    index: "Expr"
+    obj: Expr
+    index: Expr
 
 
 class Call(Node):
     kind: Literal["call"] = "call"
     func: str
-    args: list["Arg"]
+    args: list[Arg]
 
 
 class BinOp(Node):
     kind: Literal["binop"] = "binop"
     op: str
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
 
 
 class UnaryOp(Node):
     kind: Literal["unary"] = "unary"
     op: str  # "-", "+", "not"
-    operand: "Expr"
+    operand: Expr
 
 
 class BoolOp(Node):
     kind: Literal["boolop"] = "boolop"
     op: str  # "and" | "or"
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
 
 
 class Ternary(Node):
     kind: Literal["ternary"] = "ternary"
-    cond: "Expr"
-    then: "Expr"
-    orelse: "Expr"
+    cond: Expr
+    then: Expr
+    orelse: Expr
 
 
 class ListLit(Node):
     kind: Literal["list"] = "list"
-    items: list["Expr"]
+    items: list[Expr]
 
 
 Expr = Annotated[
-    Union[Literal_, Name, Attr, Index, Call, BinOp, UnaryOp, BoolOp, Ternary, ListLit],
+    Literal_ | Name | Attr | Index | Call | BinOp | UnaryOp | BoolOp | Ternary | ListLit,
     Field(discriminator="kind"),
 ]
 
@@ -108,20 +108,20 @@ class LayerCall(Node):
 
 class Group(Node):
     kind: Literal["group"] = "group"
-    body: "Body"
+    body: Body
     note: str | None = None
 
 
 class Residual(Node):
     kind: Literal["residual"] = "residual"
-    body: "Body"
-    shortcut: "Body | None"
+    body: Body
+    shortcut: Body | None
     note: str | None = None
 
 
 class Parallel(Node):
     kind: Literal["parallel"] = "parallel"
-    body: "Body"
+    body: Body
     note: str | None = None
 
 
@@ -129,19 +129,19 @@ class Repeat(Node):
     kind: Literal["repeat"] = "repeat"
     count: Expr
     index: str | None
-    body: "Body"
+    body: Body
     note: str | None = None
 
 
 class If(Node):
     kind: Literal["if"] = "if"
     cond: Expr
-    then: "Body"
-    orelse: "Body | None"
+    then: Body
+    orelse: Body | None
     note: str | None = None
 
 
-Element = Annotated[Union[LayerCall, Group, Residual, Parallel, Repeat, If], Field(discriminator="kind")]
+Element = Annotated[LayerCall | Group | Residual | Parallel | Repeat | If, Field(discriminator="kind")]
 
 
 # ---- statements -------------------------------------------------------------------
@@ -176,7 +176,7 @@ class Output(Node):
     values: list[Expr]
 
 
-Stmt = Annotated[Union[Chain, Let, InputDecl, Output], Field(discriminator="kind")]
+Stmt = Annotated[Chain | Let | InputDecl | Output, Field(discriminator="kind")]
 
 
 class Body(Node):
@@ -209,7 +209,7 @@ class Import(Node):
     path: str
 
 
-Item = Annotated[Union[Import, Let, BlockDef, ModelDef], Field(discriminator="kind")]
+Item = Annotated[Import | Let | BlockDef | ModelDef, Field(discriminator="kind")]
 
 
 class File(BaseModel):

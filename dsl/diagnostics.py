@@ -8,7 +8,7 @@ template; parse errors stop a file, later stages collect and go on.
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict
 

@@ -8,8 +8,6 @@ when it is exact; anything that needs a concrete number raises `NotConcrete`.
 
 from __future__ import annotations
 
-from typing import Union
-
 
 class NotConcrete(Exception):
     """An operation needed a number but got a symbolic size."""
@@ -25,15 +23,15 @@ class Sym:
         self.terms = {m: c for m, c in terms.items() if c != 0}
 
     @staticmethod
-    def of(name: str) -> "Sym":
+    def of(name: str) -> Sym:
         return Sym({(name,): 1})
 
     # ---- arithmetic
     @staticmethod
-    def _lift(x: "Dim") -> "Sym":
+    def _lift(x: Dim) -> Sym:
         return x if isinstance(x, Sym) else Sym({(): int(x)})
 
-    def __add__(self, other: "Dim") -> "Dim":
+    def __add__(self, other: Dim) -> Dim:
         o = Sym._lift(other)
         terms = dict(self.terms)
         for m, c in o.terms.items():
@@ -42,16 +40,16 @@ class Sym:
 
     __radd__ = __add__
 
-    def __neg__(self) -> "Sym":
+    def __neg__(self) -> Sym:
         return Sym({m: -c for m, c in self.terms.items()})
 
-    def __sub__(self, other: "Dim") -> "Dim":
+    def __sub__(self, other: Dim) -> Dim:
         return self + (-Sym._lift(other))
 
-    def __rsub__(self, other: "Dim") -> "Dim":
+    def __rsub__(self, other: Dim) -> Dim:
         return Sym._lift(other) + (-self)
 
-    def __mul__(self, other: "Dim") -> "Dim":
+    def __mul__(self, other: Dim) -> Dim:
         o = Sym._lift(other)
         terms: dict[Monomial, int] = {}
         for m1, c1 in self.terms.items():
@@ -62,7 +60,7 @@ class Sym:
 
     __rmul__ = __mul__
 
-    def __floordiv__(self, other: "Dim") -> "Dim":
+    def __floordiv__(self, other: Dim) -> Dim:
         if isinstance(other, int) and other != 0 and all(c % other == 0 for c in self.terms.values()):
             return simplify(Sym({m: c // other for m, c in self.terms.items()}))
         raise NotConcrete(f"{self} // {other}")
@@ -118,7 +116,7 @@ class Sym:
     def symbols(self) -> set[str]:
         return {s for m in self.terms for s in m}
 
-    def substitute(self, values: dict[str, int]) -> "Dim":
+    def substitute(self, values: dict[str, int]) -> Dim:
         out: Dim = 0
         for m, c in self.terms.items():
             term: Dim = c
@@ -148,7 +146,7 @@ class Sym:
     __repr__ = __str__
 
 
-Dim = Union[int, Sym]
+Dim = int | Sym
 
 
 def simplify(x: Dim) -> Dim:

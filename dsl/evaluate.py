@@ -8,7 +8,8 @@ result is bounded so that no spec can make the tools allocate without bound.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import ast
 from .diagnostics import DiagnosticError, Reporter

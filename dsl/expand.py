@@ -195,7 +195,7 @@ class Expander:
                 raise self.reporter.error("E304", d.span, what="an input size", value=v)
             dims.append(v)
         t = TensorType(tuple(dims), stmt.type.dtype)
-        node = self._add_node("input", {}, (), t, stmt.span, None, ctx, name=stmt.name, note=stmt.note,
+        node = self._add_node("input", "input", {}, (), t, stmt.span, None, ctx, name=stmt.name, note=stmt.note,
                               label=f"{stmt.name} {_shape_words(t)}")
         value = Value(node, t, origin=f"the input `{stmt.name}`")
         self.inputs.append(self._port(stmt.name, value))
@@ -392,7 +392,7 @@ class Expander:
         except LayerError as e:
             raise self._layer_error(e, el) from None
         element = ctx.level.add(label)
-        node = self._add_node(layer.name, args.model_dump(), tuple(v.node for v in operands), out, el.span, element,
+        node = self._add_node("layer", layer.name, layer.recorded(args, types), tuple(v.node for v in operands), out, el.span, element,
                               ctx, params=params, macs=macs, note=el.note, label=text,
                               refs={k: v.node for k, v in refs.items()})
         if shares:
@@ -402,7 +402,7 @@ class Expander:
         origin = f"the {layer.name} on line {el.span.line}"
         value = Value(node, out, origin=origin)
         for index, (name, t) in enumerate(members.items(), start=1):
-            pick = self._add_node("pick", {"index": index, "member": name}, (node,), t, el.span, None, ctx,
+            pick = self._add_node("member", "pick", {"index": index, "member": name}, (node,), t, el.span, None, ctx,
                                   name=f"@{name}", label=f".{name}")
             value.members[name] = Value(pick, t, origin=f"`.{name}` of {origin}")
         return value
@@ -536,7 +536,7 @@ class Expander:
             return POISON
         if main.type.shape != short.type.shape:
             raise self.reporter.error("E302", el.span, left=fmt_shape(main.type.shape), right=fmt_shape(short.type.shape))
-        node = self._add_node("add", {}, (main.node, short.node), main.type, el.span, None, ctx,
+        node = self._add_node("residual", "add", {}, (main.node, short.node), main.type, el.span, None, ctx,
                               name="@add", note=el.note, label="⊕")
         return Value(node, main.type, origin=f"the residual on line {el.span.line}")
 
@@ -605,13 +605,13 @@ class Expander:
         self.b.frame_elements.append(element)
         return fid
 
-    def _add_node(self, layer: str, args: dict, inputs: tuple[int, ...], t: TensorType, span: Span,
+    def _add_node(self, kind: str, layer: str, args: dict, inputs: tuple[int, ...], t: TensorType, span: Span,
                   element: Element | None, ctx: Ctx, *, name: str = "", params: int = 0, macs: Any = 0,
                   note: str | None = None, label: str = "", refs: dict[str, int] | None = None) -> int:
         if len(self.b.nodes) >= MAX_NODES:
             raise self.reporter.error("E405", span, limit=f"{MAX_NODES:,}")
         nid = len(self.b.nodes)
-        self.b.nodes.append(Node(id=nid, layer=layer, name=name, element=element is not None, args=args,
+        self.b.nodes.append(Node(id=nid, kind=kind, layer=layer, name=name, args=args,
                                  inputs=inputs, refs=refs or {}, shape=t.shape, dtype=t.dtype, params=params,
                                  macs=macs, span=span, note=note, label=label, frame=ctx.frame,
                                  statement=self._statement))

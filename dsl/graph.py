@@ -8,11 +8,11 @@ call, repeat or group a node came from, for folding diagrams.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .dims import Dim, fmt_shape
+from .dims import fmt_shape
 from .source import Span
 
 
@@ -41,11 +41,17 @@ class Frame(_Model):
     note: str | None = None
 
 
+NodeKind = Literal["input", "layer", "member", "residual"]
+
+
 class Node(_Model):
     id: int
-    layer: str  # a catalogue name, or "input"
+    # "layer": a catalogue layer (`layer` is its name); "input": a model input;
+    # "member": one result of a multi-result layer (`enc.last`, `layer` is "pick");
+    # "residual": the implicit ⊕ of a residual (`layer` is "add", not an element of §6).
+    kind: NodeKind
+    layer: str  # the catalogue name; "input" and "pick" for the two kinds that are no layer
     name: str  # parameter path ("layer1.0.conv1"); "" for a collapsed root element
-    element: bool  # named by §6 (False for the implicit add of a residual)
     args: dict[str, Any]
     inputs: tuple[int, ...]
     refs: dict[str, int] = {}  # named tensor arguments (memory=, init=)
@@ -59,6 +65,11 @@ class Node(_Model):
     label: str = ""  # diagram label on the arrow
     frame: int | None = None
     statement: int = -1  # the source statement (one `->` chain) that made the node; -1 for inputs
+
+    @property
+    def element(self) -> bool:
+        """Named by §6: a layer's node (an input, a member and a residual's ⊕ are not elements)."""
+        return self.kind == "layer"
 
     @property
     def shape_text(self) -> str:
@@ -91,4 +102,4 @@ class ModelGraph(_Model):
 
     def multi_result_nodes(self) -> set[int]:
         """The nodes whose layer returns its members too (`enc.last` picks one): their modules return tuples."""
-        return {n.inputs[0] for n in self.nodes if n.layer == "pick"}
+        return {n.inputs[0] for n in self.nodes if n.kind == "member"}

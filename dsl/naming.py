@@ -11,11 +11,11 @@ from __future__ import annotations
 class Level:
     """A model body, a block call, a labelled group, a multi-element labelled chain, a repeat or a pass."""
 
-    def __init__(self, owner: "Element | None" = None) -> None:
+    def __init__(self, owner: Element | None = None) -> None:
         self.owner = owner
         self.elements: list[Element] = []
 
-    def add(self, label: str | None = None, fixed: str | None = None) -> "Element":
+    def add(self, label: str | None = None, fixed: str | None = None) -> Element:
         el = Element(self, len(self.elements), label, fixed)
         self.elements.append(el)
         return el

@@ -8,7 +8,7 @@ depth so that no spec can drive the later, recursive stages too deep.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from lark import Token
 

@@ -26,7 +26,7 @@ MAX_BYTES = 1_000_000
 @dataclass
 class BlockRef:
     defn: ast.BlockDef
-    unit: "Unit"
+    unit: Unit
 
 
 @dataclass

@@ -8,8 +8,9 @@ bodies open a new one. Block bodies see only their file's globals.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from .source import Span
 
@@ -22,11 +23,11 @@ class Binding:
 
 
 class Scope:
-    def __init__(self, parent: "Scope | None" = None) -> None:
+    def __init__(self, parent: Scope | None = None) -> None:
         self.parent = parent
         self.names: dict[str, Binding] = {}
 
-    def child(self) -> "Scope":
+    def child(self) -> Scope:
         return Scope(self)
 
     def lookup(self, name: str) -> Binding | None:

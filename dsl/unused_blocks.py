@@ -11,7 +11,7 @@ a catalogue layer, a block in scope, or a name the body defines (label,
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from . import ast
 from .diagnostics import Reporter

@@ -14,8 +14,8 @@ import math
 import sys
 import sysconfig
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -170,6 +170,7 @@ def train_next_char(spec: Path, name: str, args, *, context: int, init: Callable
     `context` is the longest window the model may read (a GPT's block size);
     `init(model)`, if given, re-initialises the weights before training."""
     import torch
+
     import compiler
 
     torch.manual_seed(args.seed)

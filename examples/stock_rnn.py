@@ -47,6 +47,7 @@ def main(argv=None) -> dict:
     args = _shared.parse_args(argv, __doc__.splitlines()[0], seconds=30.0, steps=1500,
                               days=4000, window=32, batch=64, lr=2e-3)
     import torch
+
     import compiler
 
     torch.manual_seed(args.seed)

@@ -7,12 +7,12 @@ import pickle
 
 import pytest
 import torch
+from conftest import SPECS
 
 import compiler
 import dsl
 from compiler.inputs import random_inputs
 from compiler.lower import lower
-from conftest import SPECS
 
 SMALL_SPECS = ["cats_vs_dogs", "resnet18", "mobilenet_v2"]
 

@@ -17,13 +17,12 @@ from pathlib import Path
 import pytest
 import torch
 from click.testing import CliRunner
+from conftest import DATA, SPECS
 
 import dsl
 from compiler.codegen import python_source
 from compiler.inputs import random_inputs
 from compiler.lower import lower
-
-from conftest import DATA, SPECS
 
 GOLDEN = DATA / "codegen" / "cats_vs_dogs.py"
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import pytest
 import torch
 from click.testing import CliRunner
+from conftest import ROOT, SPECS
 
 import dsl
 from compiler.cli import main
 from compiler.compare import activation_bytes, family, profile, sequential_steps
 from compiler.lower import lower
-from conftest import ROOT, SPECS
 
 
 def checked(name: str, **params):

@@ -11,17 +11,16 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 
 from compiler.cli import main
-from conftest import ROOT
-from dsl import check_file
 from compiler.diagram import DiagramOptions, draw
 from compiler.diagram.dot import quote
 from compiler.diagram.render import run_dot
+from dsl import check_file
 
 SVG = "{http://www.w3.org/2000/svg}"
 NASTY = 'say "hi" <b> {x} | a\\b \\n end'  # every character DOT or a record label would misread

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 
 from compiler.cli import main
-from conftest import ROOT
 from dsl import check_file
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "diagrams"

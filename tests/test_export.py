@@ -12,12 +12,12 @@ import onnxruntime as ort
 import pytest
 import torch
 from click.testing import CliRunner
+from conftest import SPECS
 
 import dsl
 from compiler.cli import main
 from compiler.inputs import random_inputs
 from compiler.lower import lower
-from conftest import SPECS
 
 
 def compile_(*args: str):

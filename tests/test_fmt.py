@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import DATA, ROOT
 
 from compiler.cli import main
-from conftest import DATA, ROOT
-from dsl.fmt import _shape, format_text
 from dsl.diagnostics import Reporter
+from dsl.fmt import _shape, format_text
 from dsl.parse import parse
 
 CASES = DATA / "fmt"

@@ -65,7 +65,8 @@ def test_keywords_used_by_published_models_are_labels():
 
 
 def test_expression_precedence():
-    res = dsl.check_text("let a = 1 + 2 * 3 ** 2 // 2\nlet b = -2 ** 2\nmodel M { input x: [a]\n linear(a if not false and a > 9 else 0) }")
+    res = dsl.check_text("let a = 1 + 2 * 3 ** 2 // 2\nlet b = -2 ** 2\n"
+                         "model M { input x: [a]\n linear(a if not false and a > 9 else 0) }")
     assert res.ok, res.diagnostics
     assert res.graph.outputs[0].shape == (10,)
 

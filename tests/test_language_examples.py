@@ -6,9 +6,9 @@ import re
 
 import pytest
 import torch
+from conftest import ROOT
 
 from compiler.lower import lower
-from conftest import ROOT
 from dsl import check_text
 
 DOC = ROOT / "docs" / "LANGUAGE.md"

@@ -16,9 +16,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from reference import reference_keys, state_keys
 
 import dsl
-from reference import reference_keys, state_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"

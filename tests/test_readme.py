@@ -8,9 +8,9 @@ import shlex
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 
 from compiler.cli import main
-from conftest import ROOT
 
 BLOCK = re.compile(r"```\n\$ \.venv/bin/archlang (?P<cmd>[^\n]+)\n(?P<out>.*?)```", re.S)
 

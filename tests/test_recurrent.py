@@ -3,14 +3,13 @@ bidirectional, and started from another layer's final state through `init=`."""
 
 from __future__ import annotations
 
-
 import pytest
 import torch
+from reference import reference_keys, state_keys
 from torch import nn
 
 from compiler.lower import lower
 from dsl import check_text
-from reference import reference_keys, state_keys
 
 TORCH = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 PUBLISHED = {"rnn": 2_363_392, "lstm": 9_453_568, "gru": 7_090_176}
@@ -31,7 +30,8 @@ def test_named_layer_has_torch_keys_and_count(layer):
 
 @pytest.mark.parametrize("layer", sorted(TORCH))
 def test_equals_torch_with_the_same_weights(layer):
-    g, m = build(f"model M {{ input x: [seq, 16]\n out: {layer}(24, layers=2, bidirectional=true)\n output out, out.last, out.state }}",
+    g, m = build(f"model M {{ input x: [seq, 16]\n out: {layer}(24, layers=2, bidirectional=true)\n"
+                 " output out, out.last, out.state }",
                  seq=6)
     ref = TORCH[layer](16, 24, num_layers=2, bidirectional=True, batch_first=True).eval()
     ref.load_state_dict({k.removeprefix("out."): v for k, v in m.state_dict().items()}, strict=True)

@@ -10,11 +10,11 @@ import re
 
 import pytest
 import torch
+from conftest import SPECS
 from torch import nn
 
 import compiler
 import dsl
-from conftest import SPECS
 
 
 class StockRef(nn.Module):
@@ -167,7 +167,8 @@ def test_translator_source_and_target_lengths_are_independent():
 def test_tiny_gpt_example_counts_what_torch_nn_parts_count():
     # examples/tiny_gpt.arch: wte, wpe, depth × (ln_1, attn, ln_2, c_fc, c_proj), ln_f; lm_head is tied to wte.
     vocab, block_size, d, heads, depth = 96, 128, 128, 4, 4
-    block = [nn.LayerNorm(d), nn.MultiheadAttention(d, heads), nn.LayerNorm(d), nn.Linear(d, 4 * d), nn.Linear(4 * d, d)]
+    block = [nn.LayerNorm(d), nn.MultiheadAttention(d, heads), nn.LayerNorm(d),
+             nn.Linear(d, 4 * d), nn.Linear(4 * d, d)]
     parts = [nn.Embedding(vocab, d), nn.LayerNorm(d)] + block * depth
     expected = sum(p.numel() for m in parts for p in m.parameters()) + block_size * d
     res = dsl.check_file(SPECS.parent / "examples" / "tiny_gpt.arch")

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import SPECS
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import reference_keys, state_keys
 from torch import nn
 
 import dsl
 from compiler.lower import lower
-from conftest import SPECS
-from reference import reference_keys, state_keys
 
 assert_close = torch.testing.assert_close
 
@@ -89,7 +89,9 @@ def test_encoder_and_decoder_layers_equal_torchs_in_both_norm_placements(norm_fi
             norm: layernorm
         }}
         decoder: tgt -> {{
-            layers: repeat(2) {{ DecoderLayer(4, encoder, 64, activation="{activation}", norm_first={str(norm_first).lower()}) }}
+            layers: repeat(2) {{
+                DecoderLayer(4, encoder, 64, activation="{activation}", norm_first={str(norm_first).lower()})
+            }}
             norm: layernorm
         }}
     }}

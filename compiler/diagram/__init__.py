@@ -13,6 +13,6 @@ Stage: after checking, beside lowering; needs no torch. The pipeline inside:
 """
 
 from .model import Diagram, DiagramOptions
-from .render import DiagramError, DotMissing, Drawing, draw, FORMATS
+from .render import FORMATS, DiagramError, DotMissing, Drawing, draw
 
 __all__ = ["Diagram", "DiagramOptions", "DiagramError", "DotMissing", "Drawing", "draw", "FORMATS"]

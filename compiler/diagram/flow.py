@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dsl.dims import is_concrete
 from dsl.graph import Frame, ModelGraph, Node
+
 from . import recurrent
-from .model import Arrow, Box, Cell, Diagram, DiagramOptions, Fork, Item, Repeat, Unroll, shape_words
+from .model import Arrow, Box, Diagram, DiagramOptions, Fork, Item, Repeat, shape_words
 from .units import ENTRY, Folder, Unit, consumers_of, max_level
 
 MERGE_OPS = {"add": "⊕", "mul": "⊗", "concat": "‖"}
@@ -211,7 +212,7 @@ class _Builder:
                 out.extend(self._unit_items(u))
                 continue
             n = self.g.nodes[u.nodes[0]]
-            if n.layer == "input":
+            if n.kind == "input":
                 out.append(self._input_box(n))
             elif n.layer in recurrent.RECURRENT and (self.opts.unroll or self.opts.gates):
                 pending = self._flush(out, pending)
@@ -249,7 +250,7 @@ class _Builder:
                 self.wanted.append((arrow, box, arg, j))
 
     def _label(self, n: Node) -> str:
-        if n.layer == "pick":
+        if n.kind == "member":
             return PICK_WORDS.get(str(n.args.get("member")), n.label)
         return n.label or n.layer
 
@@ -279,7 +280,7 @@ class _Builder:
         if u.kind != "node":
             return False
         n = self.g.nodes[u.nodes[0]]
-        return n.layer != "input" and not (n.layer in recurrent.RECURRENT and (self.opts.unroll or self.opts.gates))
+        return n.kind != "input" and not (n.layer in recurrent.RECURRENT and (self.opts.unroll or self.opts.gates))
 
     def _note(self, n: Node) -> str | None:
         return n.note or self.frame_notes.get(n.id)

@@ -16,7 +16,7 @@ drawn once and taken N times, and its own last box is its result.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -57,7 +57,7 @@ class Arrow:
 @dataclass
 class Fork:
     """Branches that leave the box above and join again with `op` (⊕, ⊗, ‖, or a folded box)."""
-    branches: list[list["Item"]]  # an empty branch is the identity (a residual's skip)
+    branches: list[list[Item]]  # an empty branch is the identity (a residual's skip)
     op: str
     nodes: tuple[int, ...] = ()
     sourced: bool = True  # False when the branches start from separate inputs
@@ -68,7 +68,7 @@ class Repeat:
     """A run of identical passes: the body is drawn once and taken `count` times."""
     name: str
     count: int
-    body: list["Item"]
+    body: list[Item]
 
 
 @dataclass
@@ -103,7 +103,7 @@ class Unroll:
     nodes: tuple[int, ...] = ()
 
 
-Item = Union[Box, Arrow, Fork, Repeat, Cell, Unroll]
+Item = Box | Arrow | Fork | Repeat | Cell | Unroll
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dsl.dims import is_concrete
 from dsl.graph import ModelGraph, Node
+
 from .model import Cell, Gate, Unroll
 
 RECURRENT = ("rnn", "lstm", "gru")

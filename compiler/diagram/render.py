@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 
 from dsl.graph import ModelGraph
+
 from .dot import render_dot
 from .flow import build
 from .model import Diagram, DiagramOptions

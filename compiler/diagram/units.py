@@ -139,7 +139,7 @@ class Folder:
         last_key = None
         for i in node_ids:
             n = self.g.nodes[i]
-            if n.layer == "pick" and not self.consumers.get(i) and i not in self.read and not self._is_output(i):
+            if n.kind == "member" and not self.consumers.get(i) and i not in self.read and not self._is_output(i):
                 continue  # `.state` nobody reads: the graph makes it, the picture needn't
             key = self._key(n, skip)
             if key != last_key or key[0] == "node":

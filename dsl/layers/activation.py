@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .base import Args, Layer, LayerError, TensorType
+from .base import Args, Layer, LayerError
 from .registry import register
 
 

@@ -10,8 +10,9 @@ Nothing here knows torch (compiler/torch_layers.py is the other half).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from math import prod
-from typing import Any, ClassVar, Iterable
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -81,6 +82,11 @@ class Layer:
         itself, then each member in this order.
         """
         return {}
+
+    def recorded(self, a: Any, inputs: list[TensorType]) -> dict[str, Any]:
+        """The arguments the checked node keeps for the back ends, every default that
+        depends on the input resolved (concat's `dim`), so no back end decides it again."""
+        return a.model_dump()
 
     def label(self, a: Any, x: TensorType | None) -> str:
         """The diagram's arrow label, e.g. `conv 3×3, 32`; `x` is the input."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ..dims import Dim, Sym, is_concrete
+from ..dims import Dim, is_concrete
 from .base import Args, Layer, LayerError, TensorType, concrete, numel, per_axis, positive, prod
 from .registry import register
 
@@ -56,7 +56,8 @@ class _ConvBase(Layer):
         if cin % a.groups:
             raise LayerError("E309", arg="groups", layer=self.name, what="input channels", value=cin, groups=a.groups)
         if a.out % a.groups:
-            raise LayerError("E309", arg="groups", layer=self.name, what="output channels", value=a.out, groups=a.groups)
+            raise LayerError("E309", arg="groups", layer=self.name, what="output channels", value=a.out,
+                             groups=a.groups)
         return n, cin, k, s, d
 
     def params(self, a, inputs, out, refs):

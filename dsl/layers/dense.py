@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..dims import Sym, fmt_shape, is_concrete
+from ..dims import fmt_shape, is_concrete
 from .base import Args, Layer, LayerError, TensorType, numel, positive
 from .registry import register
 
@@ -28,7 +28,8 @@ class Linear(Layer):
         positive([a.out], "the output size", "out")
         if not is_concrete(x.shape[-1]):
             raise LayerError("E306", layer=self.name, what="the number of its input features", value=x.shape[-1],
-                             hint="flatten only concrete dimensions before `linear`, or pool a sequence with `mean`/`last`")
+                             hint="flatten only concrete dimensions before `linear`,"
+                                  " or pool a sequence with `mean`/`last`")
         tied = refs.get("tie")
         if tied is not None and tied.shape != (a.out, x.shape[-1]):
             raise LayerError("E319", arg="tie", layer=self.name, want=fmt_shape((a.out, x.shape[-1])),

@@ -20,8 +20,9 @@ def broadcast(shapes: list[tuple[Dim, ...]], layer: str) -> tuple[Dim, ...]:
         wide = [d for d in sizes if d != 1]
         if any(d != wide[0] for d in wide):
             a, b = shapes[0], next(s for s in shapes[1:])
+            other = next(d for d in wide if d != wide[0])
             raise LayerError("E303", layer=layer, left=fmt_shape(a), right=fmt_shape(b),
-                             detail=f": dimension {i - rank} is {wide[0]} against {next(d for d in wide if d != wide[0])}",
+                             detail=f": dimension {i - rank} is {wide[0]} against {other}",
                              hint="shapes broadcast when each dimension is equal or 1")
         out.append(wide[0] if wide else 1)
     return tuple(out)
@@ -86,6 +87,9 @@ class Concat(Layer):
         shape = list(first.shape)
         shape[axis] = total
         return TensorType(tuple(shape), first.dtype)
+
+    def recorded(self, a: ConcatArgs, inputs):
+        return {"dim": self.axis(a, inputs[0].rank)}
 
     def label(self, a, x):
         return "‖"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Args, Layer, LayerError, TensorType, concrete, positive
+from .base import Args, Layer, LayerError, concrete, positive
 from .registry import register
 
 

@@ -44,8 +44,8 @@ class Reshape(Layer):
                                  detail=f": {total} elements do not divide by {known}")
             try:
                 fill: Dim = total // known
-            except Exception:
-                raise LayerError("E306", layer=self.name, what="the -1 dimension", value=f"{total} / {known}")
+            except Exception:  # a symbolic total that does not divide
+                raise LayerError("E306", layer=self.name, what="the -1 dimension", value=f"{total} / {known}") from None
             target[target.index(-1)] = fill
         elif total != known:
             raise LayerError("E307", got=fmt_shape(x.shape), target=fmt_shape(target),
