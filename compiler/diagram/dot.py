@@ -177,30 +177,19 @@ class _Dot:
         self.emit(f"{quote(n('in'))} [shape=plaintext, style=\"\", label=\"x_t, h_t−1\"];")
         for p in prev:
             self.edge(p, n("in"))
-        for g in c.gates:
+        step = c.step
+        for g in step.gates:
             self.emit(f"{quote(n(g.symbol))} [label={quote(f'{g.name} {g.act}' + chr(10) + g.role)}];")
             self.edge(n("in"), n(g.symbol))
-        op = lambda key, text: self.emit(  # noqa: E731
-            f"{quote(n(key))} [shape=circle, style=\"\", width=0.35, fixedsize=true, label={quote(text)}];")
-        state = lambda key, text: self.emit(  # noqa: E731
-            f"{quote(n(key))} [shape=plaintext, style=\"\", label={quote(text)}];")
-        state("h", "h_t (hidden state)")
-        if c.kind == "lstm":
-            state("cp", "c_t−1")
-            state("c", "c_t (cell state)")
-            op("m1", "⊗"), op("m2", "⊗"), op("s", "⊕"), op("t", "tanh"), op("m3", "⊗")
-            for a, b in (("cp", "m1"), ("f", "m1"), ("i", "m2"), ("g", "m2"), ("m1", "s"), ("m2", "s"),
-                         ("s", "c"), ("c", "t"), ("t", "m3"), ("o", "m3"), ("m3", "h")):
-                self.edge(n(a), n(b))
-        elif c.kind == "gru":
-            state("hp", "h_t−1")
-            op("mix", "(1−z)⊗n\n⊕ z⊗h")
-            self.edge(n("r"), n("n"), attrs="style=dashed")
-            for a, b in (("z", "mix"), ("n", "mix"), ("hp", "mix"), ("mix", "h")):
-                self.edge(n(a), n(b))
-        else:
-            self.edge(n(c.gates[0].symbol), n("h"))
-        eqs = "\n".join(f"{w}: {eq}" for w, eq in c.equations)
+        for key, text in (("h", "h_t (hidden state)"), *step.values):
+            self.emit(f"{quote(n(key))} [shape=plaintext, style=\"\", label={quote(text)}];")
+        for key, sign in step.ops:
+            self.emit(f"{quote(n(key))} [shape=circle, style=\"\", width=0.35, fixedsize=true, label={quote(sign)}];")
+        for a, b in step.gating:  # a gate that scales what another reads
+            self.edge(n(a), n(b), attrs="style=dashed")
+        for a, b in step.wires or ((step.gates[0].symbol, "h"),):  # no wiring: the one gate gives h_t
+            self.edge(n(a), n(b))
+        eqs = "\n".join(f"{w}: {eq}" for w, eq in step.equations)
         self.emit(f"{quote(n('eq'))} [shape=plaintext, style=\"\", fontsize=10, label={quote(eqs)}];")
         self.emit(f"{quote(n('h'))} -> {quote(n('eq'))} [style=invis];")
         self.close()

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from dsl.dims import is_concrete
 from dsl.graph import Frame, ModelGraph, Node
+from dsl.layers import REGISTRY
 
 from . import recurrent
 from .model import Arrow, Box, Diagram, DiagramOptions, Fork, Item, Repeat, shape_words
 from .units import ENTRY, Folder, Unit, consumers_of, max_level
 
-MERGE_OPS = {"add": "⊕", "mul": "⊗", "concat": "‖"}
-PICK_WORDS = {"last": "last step", "state": "final state"}
 READABLE_BOXES = 40  # the automatic depth opens frames while the picture stays within this many boxes
 
 
@@ -36,6 +35,11 @@ def build(g: ModelGraph, options: DiagramOptions | None = None) -> Diagram:
             break
         best = d
     return best
+
+
+def _symbol(n: Node) -> str | None:
+    """The sign a merge (or a residual's ⊕) joins its branches with; None for any other node."""
+    return REGISTRY[n.layer].symbol if n.kind in ("layer", "residual") else None
 
 
 def _named_inputs(n: Node) -> list[tuple[str, int]]:
@@ -198,8 +202,9 @@ class _Builder:
                 branches = [self.items(flow, b, entry=True) for b in el[2]]
                 sourced = el[3] != ENTRY or entry
                 n = self.g.nodes[u.out]
-                if u.kind == "node" and n.layer in MERGE_OPS:
-                    out.append(Fork(branches, MERGE_OPS[n.layer], (n.id,), sourced))
+                sign = _symbol(n) if u.kind == "node" else None
+                if sign is not None:
+                    out.append(Fork(branches, sign, (n.id,), sourced))
                     self.joined.add(n.id)  # the fork draws the op; a `relu` after it may share the arrow
                     pending.append(n)
                     if self._breaks(n, nxt, flow, els, k):
@@ -214,7 +219,7 @@ class _Builder:
             n = self.g.nodes[u.nodes[0]]
             if n.kind == "input":
                 out.append(self._input_box(n))
-            elif n.layer in recurrent.RECURRENT and (self.opts.unroll or self.opts.gates):
+            elif self._opened(n):
                 pending = self._flush(out, pending)
                 out.append(recurrent.unroll(self.g, n, self.opts.unroll, self.opts.gates) if self.opts.unroll
                            else recurrent.cell(n))
@@ -251,7 +256,8 @@ class _Builder:
 
     def _label(self, n: Node) -> str:
         if n.kind == "member":
-            return PICK_WORDS.get(str(n.args.get("member")), n.label)
+            words = REGISTRY[self.g.nodes[n.inputs[0]].layer].member_words
+            return words.get(str(n.args.get("member")), n.label)
         return n.label or n.layer
 
     def _breaks(self, n: Node, nxt: tuple | None, flow: _Flow, els: list[tuple], k: int) -> bool:
@@ -280,7 +286,11 @@ class _Builder:
         if u.kind != "node":
             return False
         n = self.g.nodes[u.nodes[0]]
-        return n.kind != "input" and not (n.layer in recurrent.RECURRENT and (self.opts.unroll or self.opts.gates))
+        return n.kind != "input" and not self._opened(n)
+
+    def _opened(self, n: Node) -> bool:
+        """Whether `n` is drawn through time or opened into gates rather than named on an arrow."""
+        return bool(self.opts.unroll or self.opts.gates) and recurrent.step_of(n) is not None
 
     def _note(self, n: Node) -> str | None:
         return n.note or self.frame_notes.get(n.id)
@@ -306,7 +316,8 @@ class _Builder:
         words = shape_words(n.shape)
         if self.detailed:
             name = n.name if n.name and not n.name.startswith("@") else ""
-            what = MERGE_OPS.get(n.layer, "") + (" " if n.layer in MERGE_OPS else "") + self._label(n)
+            sign = _symbol(n)
+            what = (f"{sign} " if sign is not None else "") + self._label(n)
             text = f"{name}: {what}" if name else what
             box = Box(f"n{n.id}", text.strip(), "layer", shape=words, params=n.params, note=self._note(n),
                       nodes=(n.id,))

@@ -20,6 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dsl.layers.facts import RecurrentCell
+
 Style = Literal["document", "detailed"]
 
 
@@ -72,21 +74,11 @@ class Repeat:
 
 
 @dataclass
-class Gate:
-    name: str  # "forget gate"
-    act: str  # "σ", "tanh"
-    role: str  # "what to erase"
-    symbol: str  # the letter the state equations use: "f"
-
-
-@dataclass
 class Cell:
-    """One recurrent step opened up: its gates and how the state is updated."""
-    kind: Literal["rnn", "lstm", "gru"]
+    """One recurrent step opened up: the catalogue's gates, state updates and wiring (`Layer.cell`)."""
     label: str  # the layer's label ("LSTM 128")
     hidden: int
-    gates: list[Gate]
-    equations: list[tuple[str, str]]  # (what, formula): ("cell state", "c_t = f ⊗ c_t−1 ⊕ i ⊗ g")
+    step: RecurrentCell
     nodes: tuple[int, ...] = ()
 
 

@@ -142,14 +142,14 @@ class _Text:
         pad = " " * ARROW_COL
         lines = [pad + f"↓ ({c.label}, one step opened)"] if header else []
         lead = "x_t, h_t−1 ──▶ "
-        boxes = [f"[{g.name} {g.act}]" for g in c.gates]
+        boxes = [f"[{g.name} {g.act}]" for g in c.step.gates]
         wb = max(len(b) for b in boxes)
-        for k, (g, b) in enumerate(zip(c.gates, boxes)):
+        for k, (g, b) in enumerate(zip(c.step.gates, boxes)):
             start = lead if k == 0 else " " * len(lead)
-            tail = " ──▶ h_t" if k == len(c.gates) - 1 else ""
+            tail = " ──▶ h_t" if k == len(c.step.gates) - 1 else ""
             lines.append(pad + start + b.ljust(wb) + "  " + g.role + tail)
-        ww = max(len(w) for w, _ in c.equations)
-        lines += [pad + f"{w.ljust(ww)}  {eq}" for w, eq in c.equations]
+        ww = max(len(w) for w, _ in c.step.equations)
+        lines += [pad + f"{w.ljust(ww)}  {eq}" for w, eq in c.step.equations]
         if header:
             lines.append(pad + "↓ (every step)")
         return lines

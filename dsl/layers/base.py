@@ -10,14 +10,16 @@ Nothing here knows torch (compiler/torch_layers.py is the other half).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from math import prod
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from ..dims import Dim, fmt_shape, is_concrete
 from ..values import TensorType
+from .facts import RecurrentCell
 
 
 class LayerError(Exception):
@@ -49,9 +51,15 @@ class Layer:
     # Named arguments that name another layer whose `weight` this one shares
     # (`tie=`): `refs` then holds that weight's shape, not a value's type.
     weight_args: ClassVar[frozenset[str]] = frozenset()
-    summary: ClassVar[str] = ""
+    # LANGUAGE.md §5's table is generated from these two (`python -m dsl.layers.doc`).
+    summary: ClassVar[str] = ""  # what it does, one line: the table's notes
+    io: ClassVar[str] = "shape kept"  # what it reads and returns: "`[seq, F]` → `[seq, hidden·dirs]`"
     # The document's family a model belongs to when it uses this layer (`archlang compare`).
     family: ClassVar[str | None] = None
+    # A merge's sign where the diagram joins branches (⊕); None: not a merge.
+    symbol: ClassVar[str | None] = None
+    # Each member (`enc.last`) in the reader's words, as the diagram's arrow says it.
+    member_words: ClassVar[Mapping[str, str]] = MappingProxyType({})
 
     # ---- the rules, overridden per layer
     def infer(self, a: Any, inputs: list[TensorType], refs: dict[str, TensorType]) -> TensorType:
@@ -89,8 +97,13 @@ class Layer:
         return a.model_dump()
 
     def label(self, a: Any, x: TensorType | None) -> str:
-        """The diagram's arrow label, e.g. `conv 3×3, 32`; `x` is the input."""
-        return self.name
+        """The diagram's arrow label, e.g. `conv 3×3, 32`; `x` is the input. A merge says its sign."""
+        return self.symbol or self.name
+
+    def cell(self, args: Mapping[str, Any]) -> RecurrentCell | None:
+        """One step opened into gates, from the checked node's arguments (the diagram's
+        `--gates` and `--unroll`); None: the layer does not walk a sequence step by step."""
+        return None
 
     # ---- helpers for the rules
     def rank_between(self, x: TensorType, lo: int, hi: int, words: str, hint: str | None = None) -> None:

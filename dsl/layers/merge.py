@@ -30,6 +30,7 @@ def broadcast(shapes: list[tuple[Dim, ...]], layer: str) -> tuple[Dim, ...]:
 
 class _Elementwise(Layer):
     merge = True
+    io = "values that broadcast → the broadcast shape"
 
     def infer(self, a, inputs, refs):
         if len(inputs) < 2:
@@ -41,25 +42,23 @@ class _Elementwise(Layer):
 
 class Add(_Elementwise):
     name = "add"
-    summary = "element-wise sum (⊕), broadcasting"
-
-    def label(self, a, x):
-        return "⊕"
+    summary = "element-wise sum (⊕), broadcasting; a merge (§4)"
+    symbol = "⊕"
 
 
 class Mul(_Elementwise):
     name = "mul"
-    summary = "element-wise product (⊗), broadcasting"
-
-    def label(self, a, x):
-        return "⊗"
+    summary = "element-wise product (⊗), broadcasting; a merge (§4)"
+    symbol = "⊗"
 
 
 class Concat(Layer):
     name = "concat"
     Args = ConcatArgs
     merge = True
-    summary = "join along a dimension (‖): dim 0 for images, the last for sequences"
+    summary = "join along a dimension (‖): dim 0 for images, the last for sequences; a merge (§4)"
+    io = "values equal but along `dim` → summed along `dim`"
+    symbol = "‖"
 
     def axis(self, a: ConcatArgs, rank: int) -> int:
         if a.dim is not None:
@@ -90,9 +89,6 @@ class Concat(Layer):
 
     def recorded(self, a: ConcatArgs, inputs):
         return {"dim": self.axis(a, inputs[0].rank)}
-
-    def label(self, a, x):
-        return "‖"
 
 
 for _layer in (Add(), Mul(), Concat()):

@@ -10,11 +10,37 @@ layer accepts. Parameters are laid out as torch.nn.RNN/LSTM/GRU's.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Literal
 
 from ..dims import Dim, fmt_shape
 from .base import Args, Layer, LayerError, TensorType, concrete, positive
+from .facts import Gate, RecurrentCell
 from .registry import register
+
+# The gated cells in the document's words ("Forget gate: what to erase").
+LSTM_CELL = RecurrentCell(
+    gates=(Gate("forget gate", "σ", "what to erase", "f"),
+           Gate("input gate", "σ", "what to store", "i"),
+           Gate("candidate", "tanh", "what could be stored", "g"),
+           Gate("output gate", "σ", "what to reveal", "o")),
+    equations=(("cell state", "c_t = f ⊗ c_t−1 ⊕ i ⊗ g"), ("hidden state", "h_t = o ⊗ tanh(c_t)")),
+    state=("h", "c"),
+    values=(("cp", "c_t−1"), ("c", "c_t (cell state)")),
+    ops=(("m1", "⊗"), ("m2", "⊗"), ("s", "⊕"), ("t", "tanh"), ("m3", "⊗")),
+    wires=(("cp", "m1"), ("f", "m1"), ("i", "m2"), ("g", "m2"), ("m1", "s"), ("m2", "s"),
+           ("s", "c"), ("c", "t"), ("t", "m3"), ("o", "m3"), ("m3", "h")),
+)
+GRU_CELL = RecurrentCell(
+    gates=(Gate("reset gate", "σ", "how much of the past to read", "r"),
+           Gate("update gate", "σ", "how much of the past to keep", "z"),
+           Gate("candidate", "tanh", "the new state on offer", "n")),
+    equations=(("candidate", "n = tanh(W·x_t ⊕ r ⊗ U·h_t−1)"), ("hidden state", "h_t = (1 − z) ⊗ n ⊕ z ⊗ h_t−1")),
+    values=(("hp", "h_t−1"),),
+    ops=(("mix", "(1−z)⊗n\n⊕ z⊗h"),),
+    wires=(("z", "mix"), ("n", "mix"), ("hp", "mix"), ("mix", "h")),
+    gating=(("r", "n"),),
+)
 
 
 class RecurrentArgs(Args):
@@ -33,15 +59,18 @@ class Recurrent(Layer):
     tensor_args = frozenset({"init"})
     gates: int = 1
     state_kind = "state"
+    io = "`[seq, F]` → `[seq, hidden·dirs]`"
+    member_words = MappingProxyType({"last": "last step", "state": "final state"})
 
     def __init__(self, name: str, gates: int, summary: str, args: type[Args] = RecurrentArgs,
-                 state_kind: str = "state"):
+                 state_kind: str = "state", cell: RecurrentCell | None = None):
         self.name = name
         self.gates = gates
         self.summary = summary
         self.Args = args
         self.state_kind = state_kind
         self.family = "LSTM" if name == "lstm" else "RNN"
+        self._cell = cell
 
     def _dirs(self, a) -> int:
         return 2 if a.bidirectional else 1
@@ -105,11 +134,22 @@ class Recurrent(Layer):
             text += ", bidirectional"
         return text
 
+    def cell(self, args):
+        if self._cell is not None:
+            return self._cell
+        # A plain RNN has no gates: one activation mixes the input with the memory.
+        act = str(args.get("nonlinearity", "tanh"))
+        return RecurrentCell(gates=(Gate("cell", act, "mixes the input with the memory", "h"),),
+                             equations=(("hidden state", f"h_t = {act}(W·x_t ⊕ U·h_t−1)"),))
 
-register(Recurrent("rnn", 1, "Elman recurrent layer: h_t = tanh(W x_t + U h_{t-1})", RnnArgs))
-register(Recurrent("lstm", 4, "long short-term memory: forget, input and output gates with a cell state",
-                   state_kind="lstm_state"))
-register(Recurrent("gru", 3, "gated recurrent unit: reset and update gates"))
+
+register(Recurrent("rnn", 1, "Elman recurrent layer: h_t = tanh(W x_t + U h_{t-1}); the result also has "
+                   "`.last` (`[hidden·dirs]`) and `.state`", RnnArgs))
+register(Recurrent("lstm", 4, "long short-term memory: forget, input and output gates with a cell state; "
+                   "`.last`, and `.state` is `(h, c)`; `init=enc.state` starts from another lstm's final state",
+                   state_kind="lstm_state", cell=LSTM_CELL))
+register(Recurrent("gru", 3, "gated recurrent unit: reset and update gates; `.last` and `.state` as `rnn`'s; "
+                   "`init=enc.state` starts from another rnn's or gru's final state", cell=GRU_CELL))
 
 
 def _state_words(t: TensorType) -> str:
