@@ -21,6 +21,8 @@ class GeluArgs(Args):
 
 
 class Activation(Layer):
+    io = "shape kept"
+
     def __init__(self, name: str, summary: str):
         self.name = name
         self.summary = summary
@@ -56,9 +58,9 @@ class Softmax(Activation):
 
 
 for _name, _summary in [
-    ("relu", "max(x, 0)"), ("relu6", "min(max(x, 0), 6)"),
+    ("relu", "max(x, 0)"), ("relu6", "min(max(x, 0), 6); extension (MobileNet)"),
     ("silu", "x·sigmoid(x), also called swish"), ("tanh", "hyperbolic tangent"), ("sigmoid", "1 / (1 + e^-x)"),
-    ("hardswish", "piecewise-linear swish"), ("hardsigmoid", "piecewise-linear sigmoid"),
+    ("hardswish", "piecewise-linear swish"), ("hardsigmoid", "piecewise-linear sigmoid; extension (MobileNet)"),
 ]:
     register(Activation(_name, _summary))
 
@@ -66,6 +68,7 @@ for _name, _summary in [
 class Identity(Layer):
     name = "identity"
     summary = "passes the value through"
+    io = "shape kept"
 
 
 register(Identity())

@@ -34,7 +34,10 @@ class Attention(Layer):
     Args = AttentionArgs
     tensor_args = frozenset({"memory"})
     family = "Transformer"
-    summary = "multi-head self-attention, or cross-attention with memory=: [seq, d] → [seq, d]"
+    summary = ("multi-head self-attention; with `memory=value` it is cross-attention (keys and values from "
+               "`memory`); parameters laid out as `torch.nn.MultiheadAttention` (`in_proj_weight`, `in_proj_bias`, "
+               "`out_proj`)")
+    io = "`[seq, d]` → `[seq, d]`"
 
     def infer(self, a: AttentionArgs, inputs, refs):
         x = sequence_input(self, inputs[0])

@@ -53,7 +53,7 @@ class Layer:
     weight_args: ClassVar[frozenset[str]] = frozenset()
     # LANGUAGE.md §5's table is generated from these two (`python -m dsl.layers.doc`).
     summary: ClassVar[str] = ""  # what it does, one line: the table's notes
-    io: ClassVar[str] = "shape kept"  # what it reads and returns: "`[seq, F]` → `[seq, hidden·dirs]`"
+    io: ClassVar[str] = ""  # what it reads and returns: "`[seq, F]` → `[seq, hidden·dirs]`", "shape kept"
     # The document's family a model belongs to when it uses this layer (`archlang compare`).
     family: ClassVar[str | None] = None
     # A merge's sign where the diagram joins branches (⊕); None: not a merge.

@@ -69,7 +69,9 @@ class _ConvBase(Layer):
 class Conv(_ConvBase):
     name = "conv"
     Args = ConvArgs
-    summary = "convolution over 1, 2 or 3 spatial axes"
+    summary = ("convolution over 1, 2 or 3 spatial axes, picked from the input's rank; `padding=\"same\"`; "
+               "ints or lists for per-axis values")
+    io = "`[C, L]`, `[C, H, W]`, `[C, D, H, W]` → same rank"
 
     def infer(self, a: ConvArgs, inputs, refs):
         x = inputs[0]
@@ -111,7 +113,8 @@ class Conv(_ConvBase):
 class ConvTranspose(_ConvBase):
     name = "conv_transpose"
     Args = ConvTransposeArgs
-    summary = "transposed convolution (learned upsampling)"
+    summary = "transposed convolution (learned upsampling); ints or lists for per-axis values"
+    io = "as `conv`"
 
     def infer(self, a: ConvTransposeArgs, inputs, refs):
         x = inputs[0]

@@ -18,6 +18,7 @@ class Linear(Layer):
     Args = LinearArgs
     weight_args = frozenset({"tie"})
     summary = "fully connected: [..., F] → [..., out]; `tie=` shares an embedding's weight"
+    io = "`[..., F]` → `[..., out]`"
 
     def infer(self, a: LinearArgs, inputs, refs):
         x = inputs[0]
@@ -54,6 +55,7 @@ class Linear(Layer):
 class Flatten(Layer):
     name = "flatten"
     summary = "all dimensions into one"
+    io = "`[d1, d2, ...]` → `[d1·d2·...]`"
 
     def infer(self, a, inputs, refs):
         x = inputs[0]

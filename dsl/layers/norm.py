@@ -27,7 +27,8 @@ class DropoutArgs(Args):
 class BatchNorm(Layer):
     name = "batchnorm"
     Args = BatchNormArgs
-    summary = "normalise each channel over the batch (1-D/2-D/3-D by rank)"
+    summary = "normalise each channel over the batch; 1-D/2-D/3-D picked from the rank"
+    io = "shape kept"
 
     def infer(self, a, inputs, refs):
         x = inputs[0]
@@ -47,6 +48,7 @@ class LayerNorm(Layer):
     name = "layernorm"
     Args = LayerNormArgs
     summary = "normalise the last dimension"
+    io = "shape kept"
 
     def infer(self, a, inputs, refs):
         x = inputs[0]
@@ -63,6 +65,7 @@ class GroupNorm(Layer):
     name = "groupnorm"
     Args = GroupNormArgs
     summary = "normalise groups of channels"
+    io = "shape kept"
 
     def infer(self, a, inputs, refs):
         x = inputs[0]
@@ -85,6 +88,7 @@ class Dropout(Layer):
     name = "dropout"
     Args = DropoutArgs
     summary = "zero random elements while training"
+    io = "shape kept"
 
     def infer(self, a, inputs, refs):
         if not 0.0 <= a.p <= 1.0:

@@ -21,6 +21,7 @@ class AdaptiveArgs(Args):
 
 class _Pool(Layer):
     Args = PoolArgs
+    io = "spatial: `[C, ...]` → `[C, ...]` pooled"
 
     def infer(self, a: PoolArgs, inputs, refs):
         x = inputs[0]
@@ -59,12 +60,12 @@ class _Pool(Layer):
 
 class MaxPool(_Pool):
     name = "maxpool"
-    summary = "max over sliding windows"
+    summary = "max over sliding windows; `stride=none` is the kernel; extension: `ceil_mode`"
 
 
 class AvgPool(_Pool):
     name = "avgpool"
-    summary = "average over sliding windows"
+    summary = "average over sliding windows; `stride=none` is the kernel; extension: `ceil_mode`"
 
 
 class _Adaptive(Layer):
@@ -85,16 +86,19 @@ class _Adaptive(Layer):
 class AdaptiveAvgPool(_Adaptive):
     name = "adaptive_avgpool"
     summary = "average down to a fixed spatial size"
+    io = "spatial → `size`"
 
 
 class AdaptiveMaxPool(_Adaptive):
     name = "adaptive_maxpool"
     summary = "max down to a fixed spatial size"
+    io = "spatial → `size`"
 
 
 class GlobalAvgPool(Layer):
     name = "global_avgpool"
-    summary = "average over all spatial positions: adaptive_avgpool(1)"
+    summary = "average over all spatial positions: `adaptive_avgpool(1)`"
+    io = "spatial → `1` on each spatial axis"
 
     def infer(self, a, inputs, refs):
         x = inputs[0]

@@ -143,8 +143,8 @@ class Recurrent(Layer):
                              equations=(("hidden state", f"h_t = {act}(W·x_t ⊕ U·h_t−1)"),))
 
 
-register(Recurrent("rnn", 1, "Elman recurrent layer: h_t = tanh(W x_t + U h_{t-1}); the result also has "
-                   "`.last` (`[hidden·dirs]`) and `.state`", RnnArgs))
+register(Recurrent("rnn", 1, "Elman recurrent layer: h_t = act(W x_t + U h_{t-1}), act the `nonlinearity`; the "
+                   "result also has `.last` (`[hidden·dirs]`) and `.state`", RnnArgs))
 register(Recurrent("lstm", 4, "long short-term memory: forget, input and output gates with a cell state; "
                    "`.last`, and `.state` is `(h, c)`; `init=enc.state` starts from another lstm's final state",
                    state_kind="lstm_state", cell=LSTM_CELL))

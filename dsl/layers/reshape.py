@@ -26,7 +26,8 @@ class Reshape(Layer):
     name = "reshape"
     Args = DimsArgs
     variadic = "dims"
-    summary = "same elements, new shape; one dimension may be -1"
+    summary = "same elements, new shape; dims exclude batch; one dimension may be `-1`"
+    io = "`[...]` → `[dims...]`"
 
     def infer(self, a: DimsArgs, inputs, refs):
         x = inputs[0]
@@ -59,7 +60,8 @@ class Reshape(Layer):
 class Transpose(Layer):
     name = "transpose"
     Args = TransposeArgs
-    summary = "swap two dimensions"
+    summary = "swap two dimensions (batch excluded)"
+    io = "dimensions `a` and `b` swapped"
 
     def infer(self, a: TransposeArgs, inputs, refs):
         x = inputs[0]
@@ -76,7 +78,8 @@ class Permute(Layer):
     name = "permute"
     Args = DimsArgs
     variadic = "dims"
-    summary = "reorder all dimensions"
+    summary = "reorder all dimensions (batch excluded)"
+    io = "dimensions reordered"
 
     def infer(self, a: DimsArgs, inputs, refs):
         x = inputs[0]

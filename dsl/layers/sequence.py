@@ -35,7 +35,8 @@ def sequence_input(layer: Layer, x: TensorType) -> TensorType:
 class Embedding(Layer):
     name = "embedding"
     Args = EmbeddingArgs
-    summary = "integer ids → vectors: int[seq] → [seq, dim]"
+    summary = "integer ids → vectors"
+    io = "`int[seq]` → `[seq, dim]`"
 
     def infer(self, a: EmbeddingArgs, inputs, refs):
         x = inputs[0]
@@ -63,7 +64,9 @@ class Embedding(Layer):
 class Positional(Layer):
     name = "positional"
     Args = PositionalArgs
-    summary = "add learned or sinusoidal positions: [seq, d] → [seq, d]"
+    summary = ("adds learned (`weight` `[max_len, d]`) or sinusoidal positions; extension: `bare=true` keeps a "
+               "learned table as a bare parameter `[1, max_len, d]` (§6)")
+    io = "`[seq, d]` → `[seq, d]`"
 
     def infer(self, a: PositionalArgs, inputs, refs):
         x = sequence_input(self, inputs[0])
@@ -85,7 +88,8 @@ class Positional(Layer):
 
 class ClassToken(Layer):
     name = "class_token"
-    summary = "prepend one learned token: [seq, d] → [seq + 1, d]"
+    summary = "prepends one learned token, a bare parameter `[1, 1, d]` (§6)"
+    io = "`[seq, d]` → `[seq+1, d]`"
 
     def infer(self, a, inputs, refs):
         x = sequence_input(self, inputs[0])
@@ -100,6 +104,7 @@ class ClassToken(Layer):
 
 class _Pick(Layer):
     """`[seq, d]` → `[d]`: one position, or the average over positions."""
+    io = "`[seq, d]` → `[d]`"
 
     def infer(self, a, inputs, refs):
         x = inputs[0]
@@ -112,17 +117,17 @@ class _Pick(Layer):
 
 class First(_Pick):
     name = "first"
-    summary = "the first position of a sequence: [seq, d] → [d]"
+    summary = "the first position of a sequence"
 
 
 class Last(_Pick):
     name = "last"
-    summary = "the last position of a sequence: [seq, d] → [d]"
+    summary = "the last position of a sequence"
 
 
 class Mean(_Pick):
     name = "mean"
-    summary = "the average over a sequence: [seq, d] → [d]"
+    summary = "the average over a sequence"
 
 
 for _layer in (Embedding(), Positional(), ClassToken(), First(), Last(), Mean()):
