@@ -6,6 +6,13 @@ need nothing installed; svg, png and pdf need the `dot` program, run as a
 subprocess with the source on stdin and a time limit. When it is missing the
 error is one line that says how to install it. Writing files atomically is
 the CLI's job; `Drawing.save` is the plain Python convenience.
+
+Why not the `graphviz` Python package: it runs the same `dot` program as a
+subprocess (it bundles no graphviz), its graph-building API would replace
+nothing here (`dot.py` writes the source, with its own quoting), and its
+`pipe` takes no time limit (only its private backend passes `timeout` on),
+so a drawing that makes `dot` hang would hang `archlang diagram` with it.
+Calling `dot` here costs a dozen lines and one fewer dependency.
 """
 
 from __future__ import annotations
