@@ -49,3 +49,10 @@ def test_only_layers_with_a_step_open():
     assert {name for name, layer in REGISTRY.items() if layer.cell({}) is not None} == {"rnn", "lstm", "gru"}
     assert "tanh" in REGISTRY["rnn"].cell({"nonlinearity": "tanh"}).gates[0].act
     assert REGISTRY["rnn"].cell({"nonlinearity": "relu"}).gates[0].act == "relu"
+
+
+def test_an_opened_rnn_step_wires_its_one_part_to_the_new_state():
+    dot = draw(check_file(ROOT / "specs/stock_rnn.arch").graph, gates=True).dot
+    edges = [line.strip() for line in dot.splitlines() if "->" in line]
+    assert not [e for e in edges if e.split(" -> ")[0] == e.split(" -> ")[1].split(" ")[0].rstrip(";")]
+    assert '"c1a" -> "c1h";' in edges

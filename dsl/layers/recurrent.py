@@ -139,8 +139,10 @@ class Recurrent(Layer):
             return self._cell
         # A plain RNN has no gates: one activation mixes the input with the memory.
         act = str(args.get("nonlinearity", "tanh"))
-        return RecurrentCell(gates=(Gate("cell", act, "mixes the input with the memory", "h"),),
-                             equations=(("hidden state", f"h_t = {act}(W·x_t ⊕ U·h_t−1)"),))
+        # Its one part has a symbol of its own, so the picture wires it to `h` instead of onto itself.
+        return RecurrentCell(gates=(Gate("cell", act, "mixes the input with the memory", "a"),),
+                             equations=(("hidden state", f"h_t = {act}(W·x_t ⊕ U·h_t−1)"),),
+                             wires=(("a", "h"),))
 
 
 register(Recurrent("rnn", 1, "Elman recurrent layer: h_t = act(W x_t + U h_{t-1}), act the `nonlinearity`; the "
