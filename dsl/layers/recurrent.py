@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ..dims import Dim, fmt_shape
-from .base import Args, Layer, LayerError, TensorType, concrete, positive
+from .base import Args, Layer, LayerError, TensorArg, TensorType, concrete, positive
 from .registry import register
 
 
@@ -30,7 +30,7 @@ class RnnArgs(RecurrentArgs):
 
 class Recurrent(Layer):
     Args = RecurrentArgs
-    tensor_args = frozenset({"init"})
+    tensor_args = (TensorArg("init"),)
     gates: int = 1
     state_kind = "state"
 
