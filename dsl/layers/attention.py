@@ -9,7 +9,7 @@ parameters are laid out as `torch.nn.MultiheadAttention`'s: `in_proj_weight
 from __future__ import annotations
 
 from ..dims import Dim, fmt_shape
-from .base import Args, Layer, LayerError, positive
+from .base import Args, Layer, LayerError, TensorArg, positive
 from .registry import register
 from .sequence import sequence_input
 
@@ -18,7 +18,6 @@ class AttentionArgs(Args):
     heads: int
     causal: bool = False
     dropout: float = 0.0
-    memory: None = None  # a tensor value arrives in `refs["memory"]`
     bias: bool = True
 
 
@@ -32,7 +31,7 @@ def _near_divisors(width: int, heads: int) -> list[int]:
 class Attention(Layer):
     name = "attention"
     Args = AttentionArgs
-    tensor_args = frozenset({"memory"})
+    tensor_args = (TensorArg("memory"),)
     family = "Transformer"
     summary = ("multi-head self-attention; with `memory=value` it is cross-attention (keys and values from "
                "`memory`); parameters laid out as `torch.nn.MultiheadAttention` (`in_proj_weight`, `in_proj_bias`, "

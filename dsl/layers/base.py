@@ -1,16 +1,19 @@
 """What a layer is to the checker: arguments, shape rule, counts, label.
 
 Stage: expansion calls a `Layer` found by name in `dsl.layers.REGISTRY`.
-Each entry declares its arguments as a strict pydantic model, infers its
-output type from its inputs, counts parameters and multiply-accumulates, and
-names itself for diagrams. It raises `LayerError` with an error code of
-`dsl.errors`; the expander turns that into a diagnostic at the right span.
+Each entry declares its number and option arguments as a strict pydantic
+model and its tensor arguments (`memory=`, `init=`, `tie=`) beside it as
+`TensorArg`s, infers its output type from its inputs, counts parameters and
+multiply-accumulates, and names itself for diagrams. It raises `LayerError`
+with an error code of `dsl.errors`; the expander turns that into a
+diagnostic at the right span.
 Nothing here knows torch (compiler/torch_layers.py is the other half).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from math import prod
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -42,15 +45,31 @@ class NoArgs(Args):
     pass
 
 
+@dataclass(frozen=True)
+class TensorArg:
+    """A named-only argument that takes a label instead of a number or option: `memory=enc`, `tie=wte`.
+
+    It is no field of the layer's `Args`: its value arrives in `refs[name]`, a
+    tensor's type, or with `weight` the shape of the `weight` the named layer
+    shares (`tie=`). `none`, its default, leaves it out.
+    """
+    name: str
+    weight: bool = False
+
+    @property
+    def expects(self) -> str:
+        """What E107 says the argument must be."""
+        if self.weight:
+            return "the label of a layer with a weight, such as an embedding"
+        return "a labelled tensor value"
+
+
 class Layer:
     name: ClassVar[str]
     Args: ClassVar[type[Args]] = NoArgs
     variadic: ClassVar[str | None] = None  # a field that collects all positional arguments
     merge: ClassVar[bool] = False  # takes several tensor operands
-    tensor_args: ClassVar[frozenset[str]] = frozenset()  # named arguments that are tensor values
-    # Named arguments that name another layer whose `weight` this one shares
-    # (`tie=`): `refs` then holds that weight's shape, not a value's type.
-    weight_args: ClassVar[frozenset[str]] = frozenset()
+    tensor_args: ClassVar[tuple[TensorArg, ...]] = ()  # named arguments that take a label, not in `Args`
     # LANGUAGE.md §5's table is generated from these two (`python -m dsl.layers.doc`).
     summary: ClassVar[str] = ""  # what it does, one line: the table's notes
     io: ClassVar[str] = ""  # what it reads and returns: "`[seq, F]` → `[seq, hidden·dirs]`", "shape kept"
@@ -60,6 +79,13 @@ class Layer:
     symbol: ClassVar[str | None] = None
     # Each member (`enc.last`) in the reader's words, as the diagram's arrow says it.
     member_words: ClassVar[Mapping[str, str]] = MappingProxyType({})
+
+    def tensor_arg(self, name: str) -> TensorArg | None:
+        return next((t for t in self.tensor_args if t.name == name), None)
+
+    def argument_names(self) -> list[str]:
+        """Every argument a call may name: the `Args` fields in order, then the tensor arguments."""
+        return [*self.Args.model_fields, *(t.name for t in self.tensor_args)]
 
     # ---- the rules, overridden per layer
     def infer(self, a: Any, inputs: list[TensorType], refs: dict[str, TensorType]) -> TensorType:
@@ -145,4 +171,5 @@ def concrete(d: Dim, layer: str, what: str) -> int:
     return d
 
 
-__all__ = ["Args", "Layer", "LayerError", "NoArgs", "TensorType", "concrete", "numel", "per_axis", "positive", "prod"]
+__all__ = ["Args", "Layer", "LayerError", "NoArgs", "TensorArg", "TensorType", "concrete", "numel", "per_axis",
+           "positive", "prod"]

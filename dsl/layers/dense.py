@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from ..dims import fmt_shape, is_concrete
-from .base import Args, Layer, LayerError, TensorType, numel, positive
+from .base import Args, Layer, LayerError, TensorArg, TensorType, numel, positive
 from .registry import register
 
 
 class LinearArgs(Args):
     out: int
     bias: bool = True
-    tie: None = None  # the shared weight's shape arrives in `refs["tie"]`
 
 
 class Linear(Layer):
     name = "linear"
     Args = LinearArgs
-    weight_args = frozenset({"tie"})
+    tensor_args = (TensorArg("tie", weight=True),)  # the shared weight's shape arrives in `refs["tie"]`
     summary = "fully connected: [..., F] → [..., out]; `tie=` shares an embedding's weight"
     io = "`[..., F]` → `[..., out]`"
 

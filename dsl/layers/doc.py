@@ -49,19 +49,16 @@ def value_text(v: Any) -> str:
 
 def call(layer: Layer) -> str:
     """`conv(out, kernel, stride=1, ...)`: how the layer is written, every argument named."""
-    weights, tensors = set(layer.weight_args), set(layer.tensor_args)
     parts = []
     for name, field in layer.Args.model_fields.items():
-        if name in weights:
-            parts.append(f"{name}=label")
-        elif name == layer.variadic:
+        if name == layer.variadic:
             parts.append(f"{name}...")
         elif field.default is PydanticUndefined and field.default_factory is None:
             parts.append(name)
         else:
             parts.append(f"{name}={value_text(field.get_default(call_default_factory=True))}")
-    fields = set(layer.Args.model_fields)
-    parts += [f"{n}=none" for n in sorted(tensors - fields)] + [f"{n}=label" for n in sorted(weights - fields)]
+    # Tensor arguments are named only: they come last, as a label (`tie=label`) or a value left out (`memory=none`).
+    parts += [f"{t.name}={'label' if t.weight else 'none'}" for t in layer.tensor_args]
     return f"{layer.name}({', '.join(parts)})" if parts else layer.name
 
 

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from ..dims import Dim, fmt_shape
-from .base import Args, Layer, LayerError, TensorType, concrete, positive
+from .base import Args, Layer, LayerError, TensorArg, TensorType, concrete, positive
 from .facts import Gate, RecurrentCell
 from .registry import register
 
@@ -56,7 +56,7 @@ class RnnArgs(RecurrentArgs):
 
 class Recurrent(Layer):
     Args = RecurrentArgs
-    tensor_args = frozenset({"init"})
+    tensor_args = (TensorArg("init"),)
     gates: int = 1
     state_kind = "state"
     io = "`[seq, F]` → `[seq, hidden·dirs]`"

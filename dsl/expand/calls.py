@@ -1,0 +1,134 @@
+"""Calls in a chain: what a name means there, and block calls (§3).
+
+Stage: expansion. A chain element written as a name — `conv(32, 3)`,
+`BasicBlock(64)`, `enc.last` — reads a value, calls a block or applies a
+catalogue layer; `Calls` decides which, evaluates the arguments, and expands
+a block call: binds its parameters, gives its body `in` and a level of its
+own, and refuses recursion and too deep nesting. Applying a layer is
+`dsl.expand.layers`' job.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import ast
+from ..evaluate import type_name
+from ..layers import REGISTRY
+from ..program import BlockRef
+from ..scope import Scope
+from ..suggest import did_you_mean
+from ..values import Bundle, Value
+from .layers import Layers
+from .state import Ctx, Current, with_members
+
+if TYPE_CHECKING:
+    from .statements import Walker
+
+MAX_BLOCK_DEPTH = 64
+
+Positional = list[tuple[Any, ast.Arg]]
+Named = dict[str, tuple[Any, ast.Arg]]
+
+
+class Calls:
+    def __init__(self, walker: Walker, expanded: set[int]) -> None:
+        self.walk = walker
+        self.reporter = walker.reporter
+        self.expanded = expanded  # id() of every block definition called
+        self.block_stack: list[str] = []  # the blocks being expanded, outermost first
+        self.layers = Layers(walker)
+
+    def call(self, el: ast.LayerCall, ctx: Ctx, current: Current, label: str | None, first: bool) -> Current:
+        head = ctx.scope.lookup(el.path[0])
+        # In a chain a layer's name always means the layer, even where a label
+        # takes the same name (torchvision calls modules `conv`).
+        shadowed_layer = len(el.path) == 1 and el.path[0] in REGISTRY
+        if el.args is None and head is not None and head.kind != "block" and not shadowed_layer:
+            return self._read(el, head.value)
+        if len(el.path) > 1:
+            raise self.reporter.error("E101", el.span, name=el.name, hint=did_you_mean(el.name, self._known(ctx)))
+        name = el.path[0]
+        if head is not None and head.kind == "block":
+            return self.block(el, head.value, ctx, current, label)
+        layer = REGISTRY.get(name)
+        if layer is None:
+            if head is not None:
+                raise self.reporter.error("E116", el.span, name=name, what=f"a {head.kind}")
+            raise self.reporter.error("E101", el.span, name=name, hint=did_you_mean(name, self._known(ctx)))
+        positional, named = self.arguments(el, ctx)
+        return self.layers.apply(el, layer, ctx, current, label, first, positional, named)
+
+    def _read(self, el: ast.LayerCall, value: Any) -> Current:
+        """`enc.last` in a chain: the value the path names."""
+        for part in el.path[1:]:
+            value = self.walk.evaluate.attribute(value, part, el)
+        if not isinstance(value, (Value, Bundle)):
+            raise self.reporter.error("E116", el.span, name=el.name, what=type_name(value))
+        return value
+
+    def _known(self, ctx: Ctx) -> list[str]:
+        return list(REGISTRY) + list(ctx.scope.visible())
+
+    def arguments(self, el: ast.LayerCall, ctx: Ctx) -> tuple[Positional, Named]:
+        """The call's arguments evaluated, positional and named apart; a name given twice is E115."""
+        positional: Positional = []
+        named: Named = {}
+        for arg in el.args or []:
+            value = self.walk.evaluate(arg.value, ctx.scope)
+            if arg.name is None:
+                positional.append((value, arg))
+            elif arg.name in named:
+                raise self.reporter.error("E115", arg.span, name=arg.name, layer=el.name)
+            else:
+                named[arg.name] = (value, arg)
+        return positional, named
+
+    def block(self, el: ast.LayerCall, ref: BlockRef, ctx: Ctx, current: Current, label: str | None) -> Current:
+        defn = ref.defn
+        self.expanded.add(id(defn))
+        if defn.name in self.block_stack:
+            cycle = " → ".join(self.block_stack[self.block_stack.index(defn.name):] + [defn.name])
+            raise self.reporter.error("E109", el.span, name=defn.name, cycle=cycle)
+        if len(self.block_stack) >= MAX_BLOCK_DEPTH:
+            raise self.reporter.error("E006", el.span, limit=MAX_BLOCK_DEPTH)
+        positional, named = self.arguments(el, ctx)
+        if isinstance(current, Bundle):
+            raise self.reporter.error("E312", el.span)
+        if current is None:
+            raise self.walk.no_current(el.span, el.name, ctx)
+        scope = ref.unit.globals.child()  # a block body sees its own file's globals, not the caller's
+        self._bind(el, defn, positional, named, scope)
+        scope.define("in", current, "in", el.span)
+        owner = ctx.level.add(label)
+        frame = self.walk.build.push_frame("block", defn.name, owner, el.span, ctx.frame, el.note, label=label)
+        self.block_stack.append(defn.name)
+        try:
+            result = self.walk.body(defn.body, Ctx(scope, owner.sub, frame, ref.unit, ctx.in_model), current)
+        finally:
+            self.block_stack.pop()
+        if isinstance(result, Bundle):
+            raise self.reporter.error("E312", result.span or defn.body.span)
+        return with_members(result, scope.labels())
+
+    def _bind(self, el: ast.LayerCall, defn: ast.BlockDef, positional: Positional, named: Named,
+              scope: Scope) -> None:
+        """Define each block parameter in `scope`, in declared order: a default may read those before it."""
+        names = [p.name for p in defn.params]
+        if len(positional) > len(names):
+            raise self.reporter.error("E108", positional[len(names)][1].span, layer=defn.name,
+                                      limit=len(names), count=len(positional))
+        bound: dict[str, Any] = {p.name: v for p, (v, _) in zip(defn.params, positional)}
+        for name, (value, arg) in named.items():
+            if name not in names:
+                raise self.reporter.error("E105", arg.span, layer=defn.name, name=name,
+                                          hint=did_you_mean(name, names))
+            if name in bound:
+                raise self.reporter.error("E115", arg.span, name=name, layer=defn.name)
+            bound[name] = value
+        for p in defn.params:
+            if p.name not in bound:
+                if p.default is None:
+                    raise self.reporter.error("E106", el.span, layer=defn.name, name=p.name)
+                bound[p.name] = self.walk.evaluate(p.default, scope)
+            scope.define(p.name, bound[p.name], "parameter", p.span)

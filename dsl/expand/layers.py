@@ -1,0 +1,191 @@
+"""Applying a catalogue layer in a chain: operands, arguments, rule, node.
+
+Stage: expansion, from `dsl.expand.calls` once a name is known to be a
+layer. `Layers.apply` runs the steps in order: gather the operands (the
+current value; for a merge also a parallel's branches and the tensors
+given), take out the tensor arguments the layer declares (`memory=`,
+`init=`, `tie=`), bind the rest to its `Args`, ask the layer for its output
+type, counts and label (a `LayerError` becomes a diagnostic at the argument
+to blame), refuse sizes beyond the limits, and record the node with one
+pick node per member (`enc.last`). The layer rules themselves live in
+`dsl.layers`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .. import ast
+from ..diagnostics import DiagnosticError
+from ..dims import Dim, is_concrete
+from ..layers import Layer, LayerError
+from ..values import POISON, Bundle, TensorType, Value
+from .arguments import Named, Positional, bind, expected_words, value_words
+from .state import Ctx, Current, expr_text
+
+if TYPE_CHECKING:
+    from .statements import Walker
+
+MAX_PARAMS = 10**13
+MAX_DIM = 2**40
+
+
+@dataclass
+class _Tensors:
+    """The values a call hands a layer: operands, tensor arguments (`refs`) and the layers whose weight it shares."""
+    operands: list[Value]
+    refs: dict[str, Value]
+    shares: dict[str, Value]
+
+    @property
+    def poisoned(self) -> bool:
+        return any(v.poisoned for v in [*self.operands, *self.refs.values(), *self.shares.values()])
+
+
+@dataclass
+class _Rule:
+    """What the layer's rules say of this use."""
+    out: TensorType
+    params: int
+    macs: Dim
+    label: str
+    members: dict[str, TensorType]
+    weight: tuple[int, ...] | None
+
+
+class Layers:
+    def __init__(self, walker: Walker) -> None:
+        self.walk = walker
+        self.reporter = walker.reporter
+        self.build = walker.build
+
+    def apply(self, el: ast.LayerCall, layer: Layer, ctx: Ctx, current: Current, label: str | None, first: bool,
+              positional: Positional, named: Named) -> Current:
+        if any(isinstance(v, Value) and v.poisoned for v, _ in [*positional, *named.values()]):
+            return POISON  # an argument failed upstream; its error is already reported
+        operands, positional = self._operands(el, layer, ctx, current, first, positional)
+        refs, shares, named = self._tensor_args(layer, named)
+        self._no_positional_tensors(layer, positional)
+        args = bind(self.reporter, layer, el, positional, named)
+        tensors = _Tensors(operands, refs, shares)
+        if tensors.poisoned:
+            return POISON
+        rule = self._infer(el, layer, args, tensors)
+        return self._record(el, layer, args, tensors, rule, ctx, label)
+
+    def _operands(self, el: ast.LayerCall, layer: Layer, ctx: Ctx, current: Current, first: bool,
+                  positional: Positional) -> tuple[list[Value], Positional]:
+        """The tensors the layer works on, and the positional arguments left for its `Args`."""
+        if not layer.merge:
+            if isinstance(current, Bundle):
+                raise self.reporter.error("E312", el.span)
+            if current is None:
+                raise self.walk.no_current(el.span, el.name, ctx)
+            return [current], positional
+        operands: list[Value] = []
+        if isinstance(current, Bundle) and not first:
+            operands = list(current.values)
+        elif isinstance(current, Value) and not first:
+            operands = [current]
+        given = [v for v, _ in positional if isinstance(v, Value)]
+        if first and len(given) < 2 and isinstance(current, Value):
+            operands = [current]  # `add(skip)` opening a statement merges into the current value
+        operands += given
+        rest = [(v, a) for v, a in positional if not isinstance(v, Value)]
+        if rest and not layer.Args.model_fields:
+            self.walk.tensor(rest[0][0], rest[0][1].value)  # `add(k)`: k must name a value
+        return operands, rest
+
+    def _tensor_args(self, layer: Layer, named: Named) -> tuple[dict[str, Value], dict[str, Value], Named]:
+        """Take the layer's tensor arguments out of `named`: values read (`refs`) and weights shared."""
+        refs: dict[str, Value] = {}
+        shares: dict[str, Value] = {}
+        rest: Named = {}
+        for name, (value, arg) in named.items():
+            declared = layer.tensor_arg(name)
+            is_value = isinstance(value, (Value, Bundle))
+            if declared is not None and value is None:
+                continue  # `memory=none`, the default: as if not given
+            if declared is not None and not is_value:
+                raise self.reporter.error("E107", arg.value.span, layer=layer.name, name=name,
+                                          expected=declared.expects, got=value_words(value))
+            if declared is not None and declared.weight:
+                shares[name] = self._shared_weight(value, arg)
+            elif declared is not None:
+                refs[name] = value
+            elif is_value and name in layer.Args.model_fields:
+                raise self.reporter.error("E107", arg.value.span, layer=layer.name, name=name,
+                                          expected=expected_words(layer, name), got="a tensor value")
+            else:
+                rest[name] = (value, arg)  # an unknown name is E105 when the rest is bound
+        return refs, shares, rest
+
+    def _no_positional_tensors(self, layer: Layer, positional: Positional) -> None:
+        """Tensor arguments are named only (`memory=enc`): a value in a position is E107."""
+        for value, arg in positional:
+            if isinstance(value, (Value, Bundle)):
+                raise self.reporter.error("E107", arg.value.span, layer=layer.name, name="(positional)",
+                                          expected="a number or option", got="a tensor value")
+
+    def _shared_weight(self, value: Value | Bundle, arg: ast.Arg) -> Value:
+        """The layer a `tie=` names: its value must come straight from a layer with a weight."""
+        if isinstance(value, Value) and (value.poisoned or value.node in self.build.weights):
+            return value
+        what = value.origin if isinstance(value, Value) else "the branches of a `parallel`"
+        raise self.reporter.error("E320", arg.value.span, what=f"`{expr_text(arg.value)}`, {what}")
+
+    def _infer(self, el: ast.LayerCall, layer: Layer, args: Any, tensors: _Tensors) -> _Rule:
+        """The layer's rules applied: output type, counts within the limits, label, members, shared weight."""
+        types = [v.type for v in tensors.operands]
+        refs = {k: v.type for k, v in tensors.refs.items()}
+        refs |= {k: TensorType(self.build.weights[v.node]) for k, v in tensors.shares.items()}
+        try:
+            out = layer.infer(args, types, refs)
+            params = layer.params(args, types, out, refs)
+            macs = layer.macs(args, types, out, refs)
+            label = layer.label(args, types[0] if types else None)
+        except LayerError as e:
+            raise self._layer_error(e, el) from None
+        self._limits(el, layer, out, params)
+        try:
+            return _Rule(out, params, macs, label, layer.members(args, types, out), layer.weight(args, types, out))
+        except LayerError as e:
+            raise self._layer_error(e, el) from None
+
+    def _layer_error(self, e: LayerError, el: ast.LayerCall) -> DiagnosticError:
+        span = el.span
+        if e.arg is not None:
+            for arg in el.args or []:
+                if arg.name == e.arg:
+                    span = arg.span
+        return self.reporter.error(e.code, span, e.hint, **e.fields)
+
+    def _limits(self, el: ast.LayerCall, layer: Layer, out: TensorType, params: int) -> None:
+        if params > MAX_PARAMS:
+            raise self.reporter.error("E404", el.span, what=f"the parameter count of {layer.name}",
+                                      value=f"{params:,}", limit=f"{MAX_PARAMS:,}")
+        for d in out.shape:
+            if is_concrete(d) and d > MAX_DIM:
+                raise self.reporter.error("E404", el.span, what="a dimension", value=f"{d:,}", limit=f"{MAX_DIM:,}")
+
+    def _record(self, el: ast.LayerCall, layer: Layer, args: Any, tensors: _Tensors, rule: _Rule, ctx: Ctx,
+                label: str | None) -> Value:
+        """The layer's node, a pick node per member, and the value they make."""
+        types = [v.type for v in tensors.operands]
+        # What a layer can share is its `weight`, through its one weight argument (`tie=`).
+        tied = [v.node for v in tensors.shares.values()]
+        shares = {"weight": tied[0]} if tied else {}
+        node = self.build.add_node("layer", layer.name, layer.recorded(args, types),
+                                   tuple(v.node for v in tensors.operands), rule.out, el.span, ctx.level.add(label),
+                                   ctx, params=rule.params, macs=rule.macs, note=el.note, label=rule.label,
+                                   refs={k: v.node for k, v in tensors.refs.items()}, shares=shares)
+        if rule.weight is not None:
+            self.build.weights[node] = rule.weight
+        origin = f"the {layer.name} on line {el.span.line}"
+        value = Value(node, rule.out, origin=origin)
+        for index, (name, t) in enumerate(rule.members.items(), start=1):
+            pick = self.build.add_node("member", "pick", {"index": index, "member": name}, (node,), t, el.span,
+                                       None, ctx, name=f"@{name}", label=f".{name}")
+            value.members[name] = Value(pick, t, origin=f"`.{name}` of {origin}")
+        return value
