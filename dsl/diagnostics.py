@@ -83,21 +83,25 @@ class Reporter:
         self.sources = sources or Sources()
         self.diagnostics: list[Diagnostic] = []
 
-    def make(self, code: str, span: Span | None, hint: str | None = None, **fields) -> Diagnostic:
-        message, default_hint = format_message(code, fields)
+    def make(self, code: str, span: Span | None, hint: str | None = None, form: str | None = None,
+             **fields) -> Diagnostic:
+        """The diagnostic `code` (its message `form`, for a code with several) at `span`."""
+        message, default_hint = format_message(code, fields, form)
         line_text = self.sources.line(span.file, span.line) if span else None
         return Diagnostic(code=code, message=message, span=span, hint=hint or default_hint, line_text=line_text)
 
-    def error(self, code: str, span: Span | None, hint: str | None = None, **fields) -> DiagnosticError:
+    def error(self, code: str, span: Span | None, hint: str | None = None, form: str | None = None,
+              **fields) -> DiagnosticError:
         """A diagnostic wrapped in an exception, for `raise reporter.error(...)`."""
-        return DiagnosticError([self.make(code, span, hint, **fields)])
+        return DiagnosticError([self.make(code, span, hint, form, **fields)])
 
     def add(self, diagnostic: Diagnostic) -> None:
         if diagnostic not in self.diagnostics:
             self.diagnostics.append(diagnostic)
 
-    def report(self, code: str, span: Span | None, hint: str | None = None, **fields) -> None:
-        self.add(self.make(code, span, hint, **fields))
+    def report(self, code: str, span: Span | None, hint: str | None = None, form: str | None = None,
+               **fields) -> None:
+        self.add(self.make(code, span, hint, form, **fields))
 
     @property
     def failed(self) -> bool:
