@@ -35,7 +35,7 @@ class Diagnostic(BaseModel):
             pad = " " * len(num)
             out.append(f"{pad}--> {s.file}:{s.line}:{s.col}")
             if self.line_text is not None:
-                raw = self.line_text.rstrip()
+                raw = _shown(self.line_text).rstrip()
                 end = s.end_col if s.end_line == s.line else len(raw) + 1
                 # Columns count characters; tabs are shown as spaces, so measure the caret on the shown text.
                 before = len(raw[: s.col - 1].expandtabs(4))
@@ -66,6 +66,12 @@ class Diagnostic(BaseModel):
             "message": self.message,
             "hint": self.hint,
         }
+
+
+def _shown(line: str) -> str:
+    """`line` as printed: a character that a terminal would take as a line break (a form feed,
+    U+2028, ...) becomes a space, one character for one, so that the caret keeps its column."""
+    return "".join(" " if ch.isspace() and ch not in " \t" else ch for ch in line)
 
 
 class DiagnosticError(Exception):

@@ -22,7 +22,7 @@ from lark.lexer import BasicLexer, LexerThread
 from . import ast
 from .diagnostics import DiagnosticError, Reporter
 from .postlex import CLOSING, MAX_NESTING, BracketError, Layout
-from .source import Span
+from .source import Span, source_lines
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 
@@ -185,7 +185,7 @@ def _syntax_error(e: UnexpectedInput, text: str, file: str, reporter: Reporter,
         hint = "strings use double quotes" if char == "'" else None
         return reporter.error("E004", _span_at(file, e.line, e.column), char=repr(char), hint=hint)
     if isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END"):
-        lines = text.splitlines() or [""]
+        lines = source_lines(text)
         line = len(lines)
         return reporter.error("E005", _span_at(file, line, max(1, len(lines[-1]) + 1)),
                               expected=_describe_expected(set(e.expected)))
