@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lark import Lark
+from lark.lexer import LexerThread
 
 import dsl
 from dsl import ast
 from dsl.diagnostics import DiagnosticError, Reporter
-from dsl.parse import GRAMMAR, parse
+from dsl.parse import GRAMMAR, _machinery, parse
+from dsl.source import source_lines
 
 
 def test_grammar_builds_strict_without_conflicts():
@@ -118,3 +122,18 @@ def test_a_number_of_thousands_of_digits_is_refused_before_conversion():
 def test_the_longest_allowed_number_still_parses():
     f = _parse("let n = " + "1" * 100 + "\n")
     assert f.items[0].value.value == int("1" * 100)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["ab", "12", " ", "\t", "\n", "\r\n", ";", "# c\f", "# \u2028d", "# \x85\x0b\x1c",
+                                 '"s"', "(", ")", "->"]), max_size=40).map("".join))
+def test_quoted_lines_are_the_lines_the_lexer_counts(text):
+    # Every token sits in the quoted line at its own column, whatever line-break-like
+    # characters the comments hold.
+    lines = source_lines(text)
+    lexer = _machinery()[1]
+    for tok in LexerThread.from_text(lexer, text).lex(None):
+        if tok.type == "_SEP" and tok.value != ";":
+            continue
+        line = lines[tok.line - 1]
+        assert line[tok.column - 1:].startswith(tok.value.rstrip("\r")), (tok, line)
