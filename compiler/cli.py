@@ -1,17 +1,21 @@
 """The `archlang` command line: parses arguments and calls the library.
 
-Stage: the outermost shell. Owns the exit-code contract (`exit_code`) and
-turns unexpected exceptions into an internal-error diagnostic unless
-`--debug`. torch is imported only by the commands that build a model.
+Stage: the outermost shell. Every command returns an exit code (or raises a
+typed error) and `exits` alone turns that into the process's exit status,
+an unexpected exception included (the internal-error diagnostic, unless
+`--debug`). It checks nothing itself; torch is imported only by the
+commands that build a model.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +23,56 @@ import click
 
 from dsl import check_file
 from dsl.check import CheckResult
-from dsl.diagnostics import Diagnostic, DiagnosticError, render_json
+from dsl.diagnostics import Diagnostic, DiagnosticError, Reporter, render_json
 
 from .report import check_line, human, open_sizes, summary_table
 
 OK, SPEC_ERRORS, USAGE = 0, 1, 2
 
 
+class Refused(Exception):
+    """A request the tool declines although the spec is fine (a format that cannot hold the model,
+    an output it cannot write): printed as `error: ...`, exit 2."""
+
+
 def exit_code(results: list[CheckResult]) -> int:
     """0 when every spec checked clean, 1 when any has errors (usage errors exit 2 through click)."""
     return OK if all(r.ok for r in results) else SPEC_ERRORS
+
+
+def exits(command: Callable[..., int]) -> Callable[..., None]:
+    """The one owner of archlang's exit codes; every command is wrapped in it.
+
+    The command returns its code; what it raises is mapped here:
+
+    - 0 `OK`: the command did what was asked.
+    - 1 `SPEC_ERRORS`: a spec has errors (the command returned it, or raised
+      `DiagnosticError`: its diagnostics are printed), or the tool failed on it:
+      any other exception becomes one E900 "internal error, please report"
+      diagnostic, no traceback; with `--debug` it propagates with its traceback.
+    - 2 `USAGE`: click's usage errors (click prints and exits 2 itself), and
+      `Refused`, printed as `error: ...`.
+    """
+    @functools.wraps(command)
+    def run_command(*args: Any, **kwargs: Any) -> None:
+        try:
+            code = command(*args, **kwargs)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Refused as e:
+            click.echo(f"error: {e}", err=True)
+            code = USAGE
+        except DiagnosticError as e:
+            _print_diagnostics(e.diagnostics, "text")
+            code = SPEC_ERRORS
+        except Exception as e:  # the tool's own bug: one diagnostic, no traceback
+            if kwargs.get("debug"):
+                raise
+            _print_diagnostics([Reporter().make("E900", None, message=f"{type(e).__name__}: {e}")], "text")
+            code = SPEC_ERRORS
+        sys.exit(code)
+
+    return run_command
 
 
 def parse_set(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -68,11 +112,14 @@ def _check_one(path: str, sets: dict, model: str | None, debug: bool, all_models
     return check_file(path, params=sets, model=model, all_models=all_models, debug=debug)
 
 
-def _atomic_write(out: Path, write) -> None:
+def _atomic_write(out: Path, write: Callable[[Path], object]) -> None:
     """Write through a temporary file so that a failed run leaves `out` untouched."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # Keep the suffix: some writers (torch.export.save) check it.
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=f".tmp{out.suffix}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        # Keep the suffix: some writers (torch.export.save) check it.
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=f".tmp{out.suffix}")
+    except OSError as e:
+        raise Refused(f"cannot write {out}: {e.strerror or e}") from None
     os.close(fd)
     try:
         write(Path(tmp))
@@ -93,7 +140,7 @@ debug_option = click.option("--debug", is_flag=True, help="Show Python traceback
 def main() -> None:
     """archlang: write a network as an .arch spec, check every shape, build it in PyTorch.
 
-    Exit codes: 0 ok, 1 the spec has errors, 2 usage errors.
+    Exit codes: 0 ok, 1 the spec has errors (or archlang failed on it: an internal error), 2 usage errors.
     """
 
 
@@ -104,7 +151,8 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Diagnostics as rustc-style text or as JSON lines.")
 @debug_option
-def check(files: tuple[str, ...], sets: tuple[str, ...], model: str | None, fmt: str, debug: bool) -> None:
+@exits
+def check(files: tuple[str, ...], sets: tuple[str, ...], model: str | None, fmt: str, debug: bool) -> int:
     """Parse, expand and infer every shape; print input → output, parameters and MACs per model.
 
     Does not import torch.
@@ -126,9 +174,9 @@ def check(files: tuple[str, ...], sets: tuple[str, ...], model: str | None, fmt:
                 click.echo(check_line(g))
     errors = sum(len([d for d in r.diagnostics if d.severity == "error"]) for r in results)
     if fmt == "text":
-        click.echo(f"checked {n_models} model{'s' * (n_models != 1)} in {len(files)} file{'s' * (len(files) != 1)}: "
-                   f"{errors} error{'s' * (errors != 1)}")
-    sys.exit(exit_code(results))
+        click.echo(f"checked {n_models} model{'s' * (n_models != 1)} in {len(files)} "
+                   f"file{'s' * (len(files) != 1)}: {errors} error{'s' * (errors != 1)}")
+    return exit_code(results)
 
 
 @main.command()
@@ -138,13 +186,14 @@ def check(files: tuple[str, ...], sets: tuple[str, ...], model: str | None, fmt:
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="Fold blocks, repeats and groups nested deeper than N into one row.")
 @debug_option
-def summary(file: str, sets: tuple[str, ...], model: str | None, depth: int | None, debug: bool) -> None:
+@exits
+def summary(file: str, sets: tuple[str, ...], model: str | None, depth: int | None, debug: bool) -> int:
     """A per-layer table: name, layer, output shape, parameters, MACs (static, no torch)."""
     res = _check_one(file, parse_set(sets), model, debug)
     _print_diagnostics(res.diagnostics, "text")
     if res.ok:
         click.echo(summary_table(res.graph, depth))
-    sys.exit(exit_code([res]))
+    return exit_code([res])
 
 
 def _concrete_graph(res: CheckResult, file: str):
@@ -159,16 +208,18 @@ def _concrete_graph(res: CheckResult, file: str):
 @click.argument("file", type=click.Path(dir_okay=False))
 @set_option
 @model_option
-@click.option("--batch", type=click.IntRange(min=1), default=2, show_default=True, help="Batch size of the random input.")
+@click.option("--batch", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Batch size of the random input.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True, help="Timed forward passes.")
 @debug_option
-def run(file: str, sets: tuple[str, ...], model: str | None, batch: int, seed: int, repeats: int, debug: bool) -> None:
+@exits
+def run(file: str, sets: tuple[str, ...], model: str | None, batch: int, seed: int, repeats: int, debug: bool) -> int:
     """Build the model, push a random input through it, print output shapes and forward time."""
     res = _check_one(file, parse_set(sets), model, debug)
     _print_diagnostics(res.diagnostics, "text")
     if not res.ok:
-        sys.exit(SPEC_ERRORS)
+        return SPEC_ERRORS
     g = _concrete_graph(res, file)
     import torch
 
@@ -187,7 +238,9 @@ def run(file: str, sets: tuple[str, ...], model: str | None, batch: int, seed: i
     outs = out if isinstance(out, tuple) else (out,)
     click.echo(f"{g.name}: input {', '.join(str(list(x.shape)) for x in xs)} → "
                f"output {', '.join(str(list(o.shape)) for o in outs)}")
-    click.echo(f"forward {min(times) * 1e3:.2f} ms (best of {repeats}, batch {batch}, CPU threads {torch.get_num_threads()})")
+    click.echo(f"forward {min(times) * 1e3:.2f} ms (best of {repeats}, batch {batch}, "
+               f"CPU threads {torch.get_num_threads()})")
+    return OK
 
 
 @main.command(name="compile")
@@ -199,7 +252,8 @@ def run(file: str, sets: tuple[str, ...], model: str | None, batch: int, seed: i
 @model_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the initial weights.")
 @debug_option
-def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed: int, debug: bool) -> None:
+@exits
+def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed: int, debug: bool) -> int:
     """Build the model and write it: its state_dict, an exported program, ONNX, or Python source."""
     from .export import WRITERS, ExportError
 
@@ -210,7 +264,7 @@ def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed
     res = _check_one(file, parse_set(sets), model, debug)
     _print_diagnostics(res.diagnostics, "text")
     if not res.ok:
-        sys.exit(SPEC_ERRORS)
+        return SPEC_ERRORS
     g = res.graph
     import torch
 
@@ -220,9 +274,9 @@ def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed
     try:
         _atomic_write(target, lambda tmp: WRITERS[target.suffix](g, m, tmp))
     except ExportError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(USAGE)
+        raise Refused(str(e)) from None
     click.echo(f"wrote {target}: {g.name}, {len(m.state_dict())} tensors, {g.params:,} parameters ({human(g.params)})")
+    return OK
 
 
 @main.command()
@@ -230,7 +284,8 @@ def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed
 @click.option("-o", "--output", "out", default="-", show_default=True, metavar="OUT",
               help="OUT.svg, .png, .pdf (need graphviz's `dot`), .dot or .txt; `-` prints the text form.")
 @click.option("--style", type=click.Choice(["document", "detailed"]), default="document", show_default=True,
-              help="document: values in boxes, layers on the arrows; detailed: one box per layer with shape and parameters.")
+              help="document: values in boxes, layers on the arrows; "
+                   "detailed: one box per layer with shape and parameters.")
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="Open blocks, repeats and groups down to N levels (default: as deep as stays readable).")
 @click.option("--unroll", type=click.IntRange(min=0, max=64), default=0, metavar="N",
@@ -240,8 +295,9 @@ def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed
 @set_option
 @model_option
 @debug_option
+@exits
 def diagram(file: str, out: str, style: str, depth: int | None, unroll: int, gates: bool, shapes: bool,
-            sets: tuple[str, ...], model: str | None, debug: bool) -> None:
+            sets: tuple[str, ...], model: str | None, debug: bool) -> int:
     """Draw the spec the way the architectures document draws its text diagrams (no torch)."""
     from compiler.diagram import FORMATS, DiagramError, DiagramOptions, draw
 
@@ -252,26 +308,20 @@ def diagram(file: str, out: str, style: str, depth: int | None, unroll: int, gat
     res = _check_one(file, parse_set(sets), model, debug)
     _print_diagnostics(res.diagnostics, "text")
     if not res.ok:
-        sys.exit(SPEC_ERRORS)
+        return SPEC_ERRORS
     options = DiagramOptions(style=style, depth=depth, unroll=unroll, gates=gates, shapes=shapes)
     try:
         drawing = draw(res.graph, options)
         data = drawing.render(fmt)
     except DiagramError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(USAGE)
-    except Exception as e:  # the tool's own bug: one diagnostic, no traceback
-        if debug:
-            raise
-        from dsl.diagnostics import Reporter
-        _print_diagnostics([Reporter().make("E900", None, message=f"{type(e).__name__}: {e}")], "text")
-        sys.exit(SPEC_ERRORS)
+        raise Refused(str(e)) from None
     if out == "-":
         click.echo(drawing.text, nl=False)
-        sys.exit(OK)
+        return OK
     target = Path(out)
     _atomic_write(target, lambda tmp: tmp.write_bytes(data))
     click.echo(f"wrote {target}: {res.graph.name}, {drawing.boxes} boxes at depth {drawing.diagram.depth}")
+    return OK
 
 
 @main.command()
@@ -281,7 +331,8 @@ def diagram(file: str, out: str, style: str, depth: int | None, unroll: int, gat
               help="The length given to every symbolic size that --set leaves open.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
 @debug_option
-def compare(files: tuple[str, ...], sets: tuple[str, ...], default_len: int, fmt: str, debug: bool) -> None:
+@exits
+def compare(files: tuple[str, ...], sets: tuple[str, ...], default_len: int, fmt: str, debug: bool) -> int:
     """The document's trade-offs table, measured: family, parameters, MACs, sequential steps, activations.
 
     An RNN over `seq` is `seq` sequential steps per layer, attention is one;
@@ -307,7 +358,7 @@ def compare(files: tuple[str, ...], sets: tuple[str, ...], default_len: int, fmt
             profiles.append(profile(g).at(fill))
     if profiles:
         click.echo(compare_table(profiles, sizes, fmt), nl=False)
-    sys.exit(exit_code(results))
+    return exit_code(results)
 
 
 @main.command()
@@ -315,7 +366,8 @@ def compare(files: tuple[str, ...], sets: tuple[str, ...], default_len: int, fmt
 @click.option("--check", "check_only", is_flag=True,
               help="Write nothing; list the files that would change and exit 1 if any would.")
 @debug_option
-def fmt(files: tuple[str, ...], check_only: bool, debug: bool) -> None:
+@exits
+def fmt(files: tuple[str, ...], check_only: bool, debug: bool) -> int:
     """Rewrite specs in the canonical layout, every comment kept; a second run changes nothing.
 
     A file that does not parse is reported and left untouched. Does not import torch.
@@ -348,12 +400,12 @@ def fmt(files: tuple[str, ...], check_only: bool, debug: bool) -> None:
         if check_only:
             click.echo(f"would reformat {f}")
         else:
-            _atomic_write(path, lambda tmp: tmp.write_text(new, encoding="utf-8"))
+            _atomic_write(path, functools.partial(Path.write_text, data=new, encoding="utf-8"))
             click.echo(f"reformatted {f}")
     verb = "would reformat" if check_only else "reformatted"
     click.echo(f"{verb} {changed} of {len(files)} file{'s' * (len(files) != 1)}"
                + (f", {failed} with errors" if failed else ""), err=True)
-    sys.exit(SPEC_ERRORS if failed or (check_only and changed) else OK)
+    return SPEC_ERRORS if failed or (check_only and changed) else OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -35,7 +35,7 @@ class Diagnostic(BaseModel):
             pad = " " * len(num)
             out.append(f"{pad}--> {s.file}:{s.line}:{s.col}")
             if self.line_text is not None:
-                raw = self.line_text.rstrip()
+                raw = _shown(self.line_text).rstrip()
                 end = s.end_col if s.end_line == s.line else len(raw) + 1
                 # Columns count characters; tabs are shown as spaces, so measure the caret on the shown text.
                 before = len(raw[: s.col - 1].expandtabs(4))
@@ -68,6 +68,12 @@ class Diagnostic(BaseModel):
         }
 
 
+def _shown(line: str) -> str:
+    """`line` as printed: a character that a terminal would take as a line break (a form feed,
+    U+2028, ...) becomes a space, one character for one, so that the caret keeps its column."""
+    return "".join(" " if ch.isspace() and ch not in " \t" else ch for ch in line)
+
+
 class DiagnosticError(Exception):
     """Raised to abandon the current statement; carries finished diagnostics."""
 
@@ -83,21 +89,25 @@ class Reporter:
         self.sources = sources or Sources()
         self.diagnostics: list[Diagnostic] = []
 
-    def make(self, code: str, span: Span | None, hint: str | None = None, **fields) -> Diagnostic:
-        message, default_hint = format_message(code, fields)
+    def make(self, code: str, span: Span | None, hint: str | None = None, form: str | None = None,
+             **fields) -> Diagnostic:
+        """The diagnostic `code` (its message `form`, for a code with several) at `span`."""
+        message, default_hint = format_message(code, fields, form)
         line_text = self.sources.line(span.file, span.line) if span else None
         return Diagnostic(code=code, message=message, span=span, hint=hint or default_hint, line_text=line_text)
 
-    def error(self, code: str, span: Span | None, hint: str | None = None, **fields) -> DiagnosticError:
+    def error(self, code: str, span: Span | None, hint: str | None = None, form: str | None = None,
+              **fields) -> DiagnosticError:
         """A diagnostic wrapped in an exception, for `raise reporter.error(...)`."""
-        return DiagnosticError([self.make(code, span, hint, **fields)])
+        return DiagnosticError([self.make(code, span, hint, form, **fields)])
 
     def add(self, diagnostic: Diagnostic) -> None:
         if diagnostic not in self.diagnostics:
             self.diagnostics.append(diagnostic)
 
-    def report(self, code: str, span: Span | None, hint: str | None = None, **fields) -> None:
-        self.add(self.make(code, span, hint, **fields))
+    def report(self, code: str, span: Span | None, hint: str | None = None, form: str | None = None,
+               **fields) -> None:
+        self.add(self.make(code, span, hint, form, **fields))
 
     @property
     def failed(self) -> bool:

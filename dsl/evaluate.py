@@ -8,6 +8,7 @@ result is bounded so that no spec can make the tools allocate without bound.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -68,13 +69,14 @@ class Evaluator:
         try:
             result = method(expr, scope)
         except NotConcrete as e:
-            raise self.error("E401", expr, message=f"this needs a number, but {e} is symbolic") from None
+            raise self.error("E401", expr, form="symbolic", symbol=e) from None
         except RecursionError:
             raise self.error("E006", expr, limit="the evaluator's") from None
         if isinstance(result, int) and not isinstance(result, bool) and abs(result) > MAX_INT:
-            raise self.error("E404", expr, what="this number", value=f"{result:.3g}" if abs(result) < 1e300 else "huge", limit=f"{MAX_INT:,}")
+            shown = f"{result:.3g}" if abs(result) < 1e300 else "huge"
+            raise self.error("E404", expr, what="this number", value=shown, limit=f"{MAX_INT:,}")
         if isinstance(result, float) and result != result:
-            raise self.error("E401", expr, message="this expression is not a number (NaN)")
+            raise self.error("E401", expr, form="nan")
         return result
 
     def _poisoned_operand(self, expr: ast.Expr, scope: Scope) -> Value | None:
@@ -123,9 +125,11 @@ class Evaluator:
             return obj
         if isinstance(obj, Value) and attr in ("last", "state"):
             raise self.error("E318", node, attr=attr, what=obj.origin or "this value")
-        names = list(obj.members) + (["shape", "rank"] if isinstance(obj, Value) else []) if isinstance(obj, (Value, Namespace)) else []
-        raise self.error("E401", node, hint=did_you_mean(attr, names),
-                         message=f"{type_name(obj)} has no attribute `{attr}`")
+        names = []
+        if isinstance(obj, (Value, Namespace)):
+            names = list(obj.members) + (["shape", "rank"] if isinstance(obj, Value) else [])
+        raise self.error("E401", node, hint=did_you_mean(attr, names), form="no_attribute", what=type_name(obj),
+                         attr=attr)
 
     def _index(self, e: ast.Index, scope: Scope) -> Any:
         obj = self(e.obj, scope)
@@ -133,29 +137,29 @@ class Evaluator:
         if isinstance(obj, Value) and obj.poisoned:
             return obj
         if not isinstance(obj, (list, tuple)):
-            raise self.error("E401", e, message=f"{type_name(obj)} cannot be indexed")
+            raise self.error("E401", e, form="not_indexable", what=type_name(obj))
         if not is_concrete(idx):
-            raise self.error("E401", e.index, message=f"an index must be an integer, not {type_name(idx)}")
+            raise self.error("E401", e.index, form="index", got=type_name(idx))
         if not -len(obj) <= idx < len(obj):
             raise self.error("E403", e.index, index=idx, what=f"a list of {len(obj)}")
         return obj[idx]
 
     def _call(self, e: ast.Call, scope: Scope) -> Any:
         if any(a.name for a in e.args):
-            raise self.error("E401", e, message=f"`{e.func}` takes no named arguments")
+            raise self.error("E401", e, form="named_arguments", func=e.func)
         args = [self(a.value, scope) for a in e.args]
         if e.func == "len":
             if len(args) != 1 or not isinstance(args[0], (list, tuple, str)):
-                raise self.error("E401", e, message="`len` takes one list")
+                raise self.error("E401", e, form="len")
             return len(args[0])
         if e.func in ("min", "max"):
             items = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args
             if not items or not all(_number(a) for a in items):
-                raise self.error("E401", e, message=f"`{e.func}` takes numbers")
+                raise self.error("E401", e, form="min_max", func=e.func)
             return (min if e.func == "min" else max)(items)
         if e.func == "abs":
             if len(args) != 1 or not _number(args[0]):
-                raise self.error("E401", e, message="`abs` takes one number")
+                raise self.error("E401", e, form="abs")
             return abs(args[0]) if not isinstance(args[0], Sym) else args[0]
         raise self.error("E407", e, hint=did_you_mean(e.func, ["min", "max", "abs", "len"]), name=e.func)
 
@@ -165,7 +169,7 @@ class Evaluator:
         if e.op == "not":
             return not self.truth(x, e.operand, "not")
         if not _number(x):
-            raise self.error("E401", e, message=f"`{e.op}` needs a number, not {type_name(x)}")
+            raise self.error("E401", e, form="unary", op=e.op, got=type_name(x))
         return -x if e.op == "-" else x
 
     def _boolop(self, e: ast.BoolOp, scope: Scope) -> Any:
@@ -193,15 +197,15 @@ class Evaluator:
             return same if op == "==" else not same
         if op in ("<", "<=", ">", ">="):
             if not (_number(a) and _number(b)):
-                raise self.error("E401", e, message=f"cannot compare {type_name(a)} with {type_name(b)}")
+                raise self.error("E401", e, form="compare", left=type_name(a), right=type_name(b))
             return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
         if op == "+" and isinstance(a, str) and isinstance(b, str):
             if len(a) + len(b) > 4096:
                 raise self.error("E404", e, what="this string", value=len(a) + len(b), limit=4096)
             return a + b
         if not (_number(a) and _number(b)):
-            raise self.error("E401", e, message=f"`{op}` needs numbers, not {type_name(a)} and {type_name(b)}")
-        if op in ("/", "//", "%") and is_concrete(b) and b == 0 or (isinstance(b, float) and b == 0.0 and op in ("/", "//", "%")):
+            raise self.error("E401", e, form="operands", op=op, left=type_name(a), right=type_name(b))
+        if op in ("/", "//", "%") and (is_concrete(b) and b == 0 or isinstance(b, float) and b == 0.0):
             raise self.error("E402", e.right)
         if op == "+":
             return a + b
@@ -221,10 +225,17 @@ class Evaluator:
             return a % b
         if op == "**":
             if isinstance(b, (int, float)) and isinstance(a, (int, float)) and not isinstance(a, bool):
-                if abs(b) > 64 or (abs(a) > 1 and abs(b) * max(1, abs(a)).bit_length() > 96):
+                if a == 0 and b < 0:
+                    raise self.error("E402", e)  # 0 ** -1 is 1 / 0
+                if abs(b) > 64 or (abs(a) > 1 and abs(b) * _bits(a) > 96):
                     raise self.error("E404", e, what="this power", value=f"{a} ** {b}", limit=f"{MAX_INT:,}")
             return a ** b
-        raise self.error("E401", e, message=f"unknown operator `{op}`")  # pragma: no cover
+        raise self.error("E401", e, form="operator", op=op)  # pragma: no cover
+
+
+def _bits(x: int | float) -> int:
+    """How many binary digits the whole part of `x` has (floats too: `1e8` is no exception)."""
+    return abs(x).bit_length() if isinstance(x, int) else math.frexp(abs(x))[1]
 
 
 def _operands(e: ast.Expr) -> list[ast.Expr]:

@@ -1,24 +1,28 @@
 """Parser: .arch text → `dsl.ast.File`, or parse diagnostics.
 
-Stage: first. Builds the LALR parser from grammar.lark once (cached), turns
-lark's tree into AST nodes with spans, attaches trailing comments as notes,
-and translates lark's exceptions into E0xx diagnostics written in words.
-It resolves no names; that is `dsl.expand`'s job.
+Stage: first. Builds the LALR parser from grammar.lark once (cached, and
+stateless); each parse is one `_Parse`, which owns its layout pass and the
+comments it saw. Turns lark's tree into AST nodes with spans, attaches
+trailing comments as notes, and translates lark's exceptions into E0xx
+diagnostics written in words. It resolves no names; that is `dsl.expand`'s job.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterator
+from copy import copy
 from functools import lru_cache
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.lexer import BasicLexer, LexerThread
 
 from . import ast
 from .diagnostics import DiagnosticError, Reporter
 from .postlex import CLOSING, MAX_NESTING, BracketError, Layout
-from .source import Span
+from .source import Span, source_lines
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 
@@ -46,62 +50,87 @@ SUMMARIES = [
 ]
 
 
-_COMMENT_SINK: list = [None]
-
-
-def _forward_comment(tok: Token) -> Token:
-    if _COMMENT_SINK[0] is not None:
-        _COMMENT_SINK[0](tok)
-    return tok
-
-
-_LAYOUT = Layout()  # one post-lexer, so that a syntax error can ask which brackets were open
+# Longer numbers are refused before Python converts them: no size needs more digits,
+# and int() of thousands of digits is slow, then refused by Python itself.
+MAX_DIGITS = 100
 
 
 @lru_cache(maxsize=1)
-def _parser() -> Lark:
-    # The post-lexer looks one token ahead, so the lexer must not depend on parser state.
-    return Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", strict=True, propagate_positions=True,
-                postlex=_LAYOUT, maybe_placeholders=True, cache=True,
-                lexer_callbacks={"COMMENT": _forward_comment})
+def _machinery() -> tuple[Lark, BasicLexer]:
+    """The grammar compiled once per process (and cached on disk by lark), and its lexer.
+
+    Neither holds per-parse state: no post-lexer, no callbacks. The layout pass
+    and the comments belong to one `_Parse`.
+    """
+    lark = Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", strict=True, propagate_positions=True,
+                maybe_placeholders=True, cache=True)
+    # This lexer also yields the ignored tokens, so that a parse sees its comments.
+    conf = copy(lark.lexer_conf)
+    conf.ignore = ()
+    conf.skip_validation = True  # lark validated these terminals when it built the parser
+    return lark, BasicLexer(conf)
 
 
 def parse(text: str, file: str, reporter: Reporter) -> ast.File:
     """Parse `text`; on a syntax error raise `DiagnosticError` (parse errors stop a file)."""
     reporter.sources.add(file, text)
-    comments: dict[int, str] = {}
-
-    def on_comment(tok: Token) -> None:
-        body = tok.value[1:].strip()
-        if body:
-            comments[tok.line] = body
-
-    try:
-        tree = _parse_with_comments(text, on_comment)
-    except BracketError as e:
-        raise _bracket_error(e, file, reporter) from None
-    except UnexpectedInput as e:
-        raise _syntax_error(e, text, file, reporter) from None
-    try:
-        return ToAst(file, comments).transform(tree)
-    except VisitError as e:
-        if isinstance(e.orig_exc, DiagnosticError):
-            raise e.orig_exc from None
-        if isinstance(e.orig_exc, RecursionError):
-            raise reporter.error("E006", _span_at(file, 1, 1), limit=MAX_NESTING) from None
-        raise
-    except RecursionError:
-        raise reporter.error("E006", _span_at(file, 1, 1), limit=MAX_NESTING) from None
+    return _Parse(text, file, reporter).run()
 
 
-def _parse_with_comments(text: str, on_comment):
-    # lexer_callbacks are fixed when the parser is built, so the cached parser
-    # forwards comments to whichever callback the current call installed.
-    _COMMENT_SINK[0] = on_comment
-    try:
-        return _parser().parse(text)
-    finally:
-        _COMMENT_SINK[0] = None
+class _Parse:
+    """One parse of one text: its layout pass (which knows the brackets open at an error) and its comments."""
+
+    def __init__(self, text: str, file: str, reporter: Reporter) -> None:
+        self.text = text
+        self.file = file
+        self.reporter = reporter
+        self.layout = Layout()
+        self.comments: dict[int, str] = {}  # line → the text of the comment that ends it
+
+    def run(self) -> ast.File:
+        try:
+            tree = self._tree()
+        except BracketError as e:
+            raise _bracket_error(e, self.file, self.reporter) from None
+        except UnexpectedInput as e:
+            raise _syntax_error(e, self.text, self.file, self.reporter, self.layout.stack) from None
+        try:
+            return ToAst(self.file, self.comments).transform(tree)
+        except VisitError as e:
+            if isinstance(e.orig_exc, DiagnosticError):
+                raise e.orig_exc from None
+            if isinstance(e.orig_exc, RecursionError):
+                raise self.reporter.error("E006", _span_at(self.file, 1, 1), limit=MAX_NESTING) from None
+            raise
+        except RecursionError:
+            raise self.reporter.error("E006", _span_at(self.file, 1, 1), limit=MAX_NESTING) from None
+
+    def _tree(self):
+        lark, lexer = _machinery()
+        parser = lark.parse_interactive()
+        tok = None
+        try:
+            for tok in self.layout.process(self._tokens(lexer, lark.lexer_conf.ignore)):
+                parser.feed_token(tok)
+            return parser.feed_eof(tok)
+        except UnexpectedToken as e:
+            # As lark's own parse loop does, so that the error can say which tokens would have fit.
+            e.interactive_parser = parser
+            raise
+
+    def _tokens(self, lexer: BasicLexer, ignored: Collection[str]) -> Iterator[Token]:
+        """The tokens the grammar reads; comments are kept aside, long numbers refused."""
+        for tok in LexerThread.from_text(lexer, self.text).lex(None):
+            kind = tok.type
+            if kind == "COMMENT":
+                body = tok.value[1:].strip()
+                if body:
+                    self.comments[tok.line] = body
+            elif kind not in ignored:
+                if kind in ("INT", "FLOAT") and len(tok.value) > MAX_DIGITS:
+                    raise self.reporter.error("E404", _token_span(self.file, tok), what="this number",
+                                              value=f"{len(tok.value)} digits", limit=f"{MAX_DIGITS} digits")
+                yield tok
 
 
 def _span_at(file: str, line: int, col: int, width: int = 1) -> Span:
@@ -149,25 +178,27 @@ def _describe_token(tok: Token) -> str:
     return f"`{tok.value}`"
 
 
-def _syntax_error(e: UnexpectedInput, text: str, file: str, reporter: Reporter) -> DiagnosticError:
+def _syntax_error(e: UnexpectedInput, text: str, file: str, reporter: Reporter,
+                  open_brackets: list[Token]) -> DiagnosticError:
     if isinstance(e, UnexpectedCharacters):
         char = text[e.pos_in_stream] if e.pos_in_stream is not None and e.pos_in_stream < len(text) else "?"
         hint = "strings use double quotes" if char == "'" else None
         return reporter.error("E004", _span_at(file, e.line, e.column), char=repr(char), hint=hint)
     if isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END"):
-        lines = text.splitlines() or [""]
+        lines = source_lines(text)
         line = len(lines)
         return reporter.error("E005", _span_at(file, line, max(1, len(lines[-1]) + 1)),
                               expected=_describe_expected(set(e.expected)))
     assert isinstance(e, UnexpectedToken)
     tok = e.token
     expected = set(e.accepts or e.expected)
-    open_ = _LAYOUT.stack[-1] if _LAYOUT.stack else None
+    open_ = open_brackets[-1] if open_brackets else None
     if open_ is not None and open_.type in ("LPAR", "LSQB") and tok.line > open_.line \
             and {"RPAR", "RSQB"} & expected:
         # Newlines inside brackets are layout, so a forgotten `)` shows up lines later: blame the opener.
-        return reporter.error("E002", _token_span(file, open_), opener=open_.value, closer=CLOSING[open_.value],
-                              hint=f"add the matching `{CLOSING[open_.value]}`; {_describe_token(tok)} on line {tok.line}"
+        closer = CLOSING[open_.value]
+        return reporter.error("E002", _token_span(file, open_), opener=open_.value, closer=closer,
+                              hint=f"add the matching `{closer}`; {_describe_token(tok)} on line {tok.line}"
                                    " cannot continue it")
     hint = _hint_for(tok, expected)
     return reporter.error("E001", _token_span(file, tok), found=_describe_token(tok),
@@ -289,7 +320,8 @@ class ToAst(Transformer):
         return ast.Parallel(span=self._span(meta), body=body)
 
     def repeat(self, meta, count, index, body):
-        return ast.Repeat(span=self._span(meta), count=count, index=index.value if index is not None else None, body=body)
+        return ast.Repeat(span=self._span(meta), count=count, index=index.value if index is not None else None,
+                          body=body)
 
     def if_elem(self, meta, cond, then, else_kw, orelse):
         if isinstance(orelse, ast.If):

@@ -1,6 +1,6 @@
 """Post-lexer: decides which newlines separate statements.
 
-Stage: between lark's lexer and its LALR parser. It keeps the grammar free
+Stage: between lark's lexer and its LALR parser, one `Layout` per parse. It keeps the grammar free
 of layout rules (see the header of grammar.lark), tracks bracket nesting to
 report unclosed and mismatched brackets at the opener, and bounds nesting
 depth so that no spec can drive the later, recursive stages too deep.
@@ -35,9 +35,11 @@ class BracketError(Exception):
 
 
 class Layout:
-    """lark `postlex` object: filters `_SEP` tokens by the rules above."""
+    """The layout pass of one parse: filters `_SEP` tokens by the rules above.
 
-    always_accept = ("_SEP",)
+    Made afresh for every parse (`dsl.parse`), so the bracket stack a syntax
+    error asks about is that parse's own.
+    """
 
     def __init__(self) -> None:
         self.stack: list[Token] = []  # the brackets open at the last token passed on

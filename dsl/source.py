@@ -22,6 +22,19 @@ class Span(BaseModel):
         return f"{self.file}:{self.line}:{self.col}"
 
 
+def source_lines(text: str) -> list[str]:
+    """The lines of `text` as the lexer counts them, without their line ends.
+
+    Only `\n` (or `\r\n`) ends a line, as in grammar.lark. `str.splitlines`
+    also breaks at a form feed, U+2028 and other characters a comment may
+    hold, and would then quote another line than the span's.
+    """
+    lines = text.split("\n")
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()  # the end of the last line starts no line of its own
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 class Sources:
     """The text of every file read in one run, so diagnostics can quote it."""
 
@@ -29,7 +42,7 @@ class Sources:
         self._texts: dict[str, list[str]] = {}
 
     def add(self, file: str, text: str) -> None:
-        self._texts[file] = text.splitlines()
+        self._texts[file] = source_lines(text)
 
     def line(self, file: str, line: int) -> str | None:
         lines = self._texts.get(file)

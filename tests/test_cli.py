@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import traceback
+
+import pytest
 import torch
 from click.testing import CliRunner
 from conftest import SPECS
@@ -111,3 +114,58 @@ def test_summary_shows_the_recurrent_members_a_spec_reads_by_their_path():
     assert r.exit_code == 0, r.output
     names = [line.split()[0] for line in r.stdout.splitlines()[3:-2]]
     assert names == ["prices", "reader", "reader.last", "head"]  # `.state` is never read: no row
+
+
+# ------------------------------------------------------------ one exit path for every command
+class Injected(Exception):
+    """Stands for a bug in the library: no command may let it out as a traceback."""
+
+
+def _boom(*args, **kwargs):
+    raise Injected("injected fault")
+
+
+# (command line, the library function it calls that is made to fail)
+INJECTED = {
+    "check": (["check", CATS], "compiler.cli.check_file"),
+    "summary": (["summary", CATS], "compiler.cli.summary_table"),
+    "run": (["run", CATS], "compiler.lower.lower"),
+    "compile": (["compile", CATS, "-o", "{tmp}/m.pt"], "compiler.lower.lower"),
+    "diagram": (["diagram", CATS], "compiler.diagram.draw"),
+    "fmt": (["fmt", "--check", CATS], "dsl.fmt.format_text"),
+    "compare": (["compare", CATS], "compiler.compare.profile"),
+}
+
+
+def _inject(monkeypatch, tmp_path, name, *extra):
+    args, target = INJECTED[name]
+    module, attr = target.rsplit(".", 1)
+    monkeypatch.setattr(f"{module}.{attr}", _boom)
+    return CliRunner().invoke(main, [a.format(tmp=tmp_path) for a in args] + list(extra))
+
+
+@pytest.mark.parametrize("name", sorted(INJECTED))
+def test_an_unexpected_exception_in_any_command_is_one_internal_error_diagnostic(name, monkeypatch, tmp_path):
+    r = _inject(monkeypatch, tmp_path, name)
+    assert isinstance(r.exception, SystemExit), repr(r.exception)
+    assert r.exit_code == 1  # documented: 1, the spec could not be handled
+    assert "error[E900]: internal error: Injected: injected fault" in r.stderr
+    assert "please report this with the spec that caused it" in r.stderr
+    assert "Traceback" not in r.output + r.stderr
+    assert not (tmp_path / "m.pt").exists()
+
+
+@pytest.mark.parametrize("name", sorted(INJECTED))
+def test_debug_lets_the_traceback_through(name, monkeypatch, tmp_path):
+    r = _inject(monkeypatch, tmp_path, name, "--debug")
+    assert isinstance(r.exception, Injected), repr(r.exception)
+    assert "E900" not in r.stderr
+    assert "Traceback" in "".join(traceback.format_exception(*r.exc_info))
+
+
+def test_an_unwritable_output_is_refused_with_exit_2(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    r = invoke("diagram", CATS, "-o", str(blocker / "sub" / "d.txt"))
+    assert r.exit_code == 2, r.output
+    assert r.stderr.startswith("error: cannot write") and "Traceback" not in r.stderr

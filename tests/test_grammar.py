@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lark import Lark
+from lark.lexer import LexerThread
 
 import dsl
 from dsl import ast
 from dsl.diagnostics import DiagnosticError, Reporter
-from dsl.parse import GRAMMAR, parse
+from dsl.parse import GRAMMAR, _machinery, parse
+from dsl.source import source_lines
 
 
 def test_grammar_builds_strict_without_conflicts():
@@ -78,3 +83,57 @@ def test_a_syntax_error_is_a_diagnostic_not_an_exception_from_lark():
         assert e.diagnostics[0].code == "E001"
     else:
         raise AssertionError("expected a diagnostic")
+
+
+def test_parses_in_parallel_threads_keep_their_own_comments_and_brackets():
+    # One parse is one object: with comments or the bracket stack in module globals,
+    # threads switching every microsecond would read each other's.
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    def job(i: int) -> tuple[str | None, str]:
+        ok = parse(f"model M{i} {{\n input x: [4]  # note {i}\n}}\n", "t.arch", Reporter())
+        try:
+            parse(f"let v{i} = (1\n" + "  + 2\n" * (i % 5) + f"let w = {i}\n", "t.arch", Reporter())
+        except DiagnosticError as e:
+            return ok.models[0].body.stmts[0].note, e.diagnostics[0].render()
+        raise AssertionError("the second text must not parse")
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(job, range(200)))
+    finally:
+        sys.setswitchinterval(old)
+    for i, (note, error) in enumerate(results):
+        assert note == f"note {i}"
+        assert error.startswith("error[E002]: unclosed `(`") and "t.arch:1:" in error, error
+
+
+def test_a_number_of_thousands_of_digits_is_refused_before_conversion():
+    with pytest.raises(DiagnosticError) as e:
+        _parse("model M {\n input x: [4]\n linear(" + "9" * 5000 + ")\n}\n")
+    d = e.value.diagnostics[0]
+    assert d.code == "E404" and d.message == "this number is too large (5000 digits); the limit is 100 digits"
+    assert (d.span.line, d.span.col, d.span.end_col) == (3, 9, 5009)
+
+
+def test_the_longest_allowed_number_still_parses():
+    f = _parse("let n = " + "1" * 100 + "\n")
+    assert f.items[0].value.value == int("1" * 100)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["ab", "12", " ", "\t", "\n", "\r\n", ";", "# c\f", "# \u2028d", "# \x85\x0b\x1c",
+                                 '"s"', "(", ")", "->"]), max_size=40).map("".join))
+def test_quoted_lines_are_the_lines_the_lexer_counts(text):
+    # Every token sits in the quoted line at its own column, whatever line-break-like
+    # characters the comments hold.
+    lines = source_lines(text)
+    lexer = _machinery()[1]
+    for tok in LexerThread.from_text(lexer, text).lex(None):
+        if tok.type == "_SEP" and tok.value != ";":
+            continue
+        line = lines[tok.line - 1]
+        assert line[tok.column - 1:].startswith(tok.value.rstrip("\r")), (tok, line)
