@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 
 from dsl.layers import REGISTRY, Layer, doc
-from dsl.layers.base import Args
+from dsl.layers.base import Args, TensorArg
 
 DOC = ROOT / "docs" / "LANGUAGE.md"
 REGENERATE = "regenerate it: .venv/bin/python -m dsl.layers.doc docs/LANGUAGE.md"
@@ -40,7 +40,7 @@ class _ToyArgs(Args):
 class _Toy(Layer):
     name = "toy"
     Args = _ToyArgs
-    tensor_args = frozenset({"extra"})
+    tensor_args = (TensorArg("extra"),)
     summary = "a layer the document does not know yet"
     io = "shape kept"
 
