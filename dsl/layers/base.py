@@ -5,7 +5,7 @@ Each entry declares its arguments as a strict pydantic model, infers its
 output type from its inputs, counts parameters and multiply-accumulates, and
 names itself for diagrams. It raises `LayerError` with an error code of
 `dsl.errors`; the expander turns that into a diagnostic at the right span.
-Nothing here knows torch (compiler/torch_layers.py is the other half).
+Nothing here knows torch (compiler/torch_layers/ is the other half).
 """
 
 from __future__ import annotations
