@@ -11,12 +11,14 @@ after its last use. It traces under `torch.compile(fullgraph=True)` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
 from dsl.graph import ModelGraph
 
-from .plan import Bare, Call, Path, Pick, Residual, lowering_plan
+from .plan import Bare, Call, ModulePath, Pick, Residual, lowering_plan
 from .torch_layers import REGISTRY
 
 
@@ -31,7 +33,7 @@ class ArchModule(nn.Module):
         plan = lowering_plan(graph, REGISTRY)
         shapes = {n.id: n.shape for n in graph.nodes}
         built: dict[int, nn.Module] = {}
-        self._apply = {}  # bare elements: their class's `apply(x, weight)`
+        self._apply: dict[int, Callable] = {}  # bare elements: their class's `apply(x, weight)`
         for e in plan.elements:
             n = graph.node(e.node)
             module = REGISTRY[e.layer].build(n, [shapes[i] for i in n.inputs])
@@ -57,7 +59,7 @@ class ArchModule(nn.Module):
                 self._place(e.path, module)
         self._plan = plan
 
-    def _place(self, path: Path, item: nn.Module | nn.Parameter) -> None:
+    def _place(self, path: ModulePath, item: nn.Module | nn.Parameter) -> None:
         parent: nn.Module = self
         for seg in path[:-1]:
             child = parent._modules.get(seg)
@@ -70,7 +72,7 @@ class ArchModule(nn.Module):
         else:
             parent.add_module(path[-1], item)
 
-    def _at(self, path: Path):
+    def _at(self, path: ModulePath):
         m = self
         for seg in path:
             m = getattr(m, seg)

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from dsl.graph import ModelGraph
 
-Path = tuple[str, ...]
+ModulePath = tuple[str, ...]
 
 
 class LayerFacts(Protocol):
@@ -54,7 +54,7 @@ class Element:
 
     node: int
     layer: str
-    path: Path  # () for the root alias
+    path: ModulePath  # () for the root alias
     bare: bool = False
     ties: tuple[Tie, ...] = ()
 
@@ -68,7 +68,7 @@ class Call:
     """Run an element's module on values (and named tensor arguments: `memory=`, `init=`)."""
 
     node: int
-    path: Path  # the element's path; () calls the root alias
+    path: ModulePath  # the element's path; () calls the root alias
     inputs: tuple[int, ...]
     refs: tuple[tuple[str, int], ...] = ()
     multi: bool = False  # the module returns (value, *members); the value is the first
@@ -80,7 +80,7 @@ class Bare:
     """Compute a bare element from its input and the plain parameter at its path."""
 
     node: int
-    path: Path
+    path: ModulePath
     inputs: tuple[int, ...]
     frees: tuple[int, ...] = ()
 
@@ -101,7 +101,7 @@ class Residual:
     """The implicit ⊕ of a residual: the sum of its two operands."""
 
     node: int
-    path: Path  # the name §6 gives the ⊕ (no module sits there)
+    path: ModulePath  # the name §6 gives the ⊕ (no module sits there)
     inputs: tuple[int, ...]
     frees: tuple[int, ...] = ()
 
@@ -130,7 +130,7 @@ class Plan:
         return next((e for e in self.elements if e.is_root), None)
 
 
-def _path(name: str) -> Path:
+def _path(name: str) -> ModulePath:
     return tuple(name.split(".")) if name else ()
 
 
