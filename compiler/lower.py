@@ -1,21 +1,25 @@
 """Lowering: a checked `ModelGraph` → an ordinary `torch.nn.Module`.
 
-Stage: after checking. Each layer node becomes the module its catalogue
-entry builds, registered at its §6 path (`layer1.0.conv1`) inside plain
-container modules, so `state_dict()` keys are the spec's names. `forward`
-walks the nodes in order over constant tables — no code generation, nothing
-from the spec is evaluated — and frees each value after its last use. It
-traces under `torch.compile(fullgraph=True)` and `torch.export`.
+Stage: after checking. It executes the lowering plan (`compiler.plan`): each
+element's module is built by its catalogue entry and registered at its §6
+path (`layer1.0.conv1`) inside plain container modules, so `state_dict()`
+keys are the spec's names. `forward` walks the plan's steps in order — no
+code generation, nothing from the spec is evaluated — and frees each value
+after its last use. It traces under `torch.compile(fullgraph=True)` and
+`torch.export`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from dsl.graph import ModelGraph
 
-from .torch_layers import BUILDERS
+from .plan import Bare, Call, ModulePath, Pick, Residual, lowering_plan
+from .torch_layers import REGISTRY
 
 
 class Level(nn.Module):
@@ -26,34 +30,18 @@ class ArchModule(nn.Module):
     def __init__(self, graph: ModelGraph):
         super().__init__()
         self.spec_name = graph.name
+        plan = lowering_plan(graph, REGISTRY)
         shapes = {n.id: n.shape for n in graph.nodes}
-        multi = graph.multi_result_nodes()
-        steps = []
         built: dict[int, nn.Module] = {}
-        last_use: dict[int, int] = {}
-        for n in graph.nodes:
-            for j in n.reads:
-                last_use[j] = n.id
-        for o in graph.outputs:
-            last_use[o.node] = len(graph.nodes)
-        for n in graph.nodes:
-            if n.kind == "input":
-                continue
-            frees = tuple(j for j in dict.fromkeys(n.reads) if last_use.get(j) == n.id)
-            refs = tuple(n.refs.items())
-            if n.kind == "member":  # a member of a multi-result layer (`enc.last`)
-                steps.append((n.id, "pick", n.args["index"], tuple(n.inputs), refs, frees))
-                continue
-            if n.kind == "residual":  # the implicit ⊕ of a residual
-                steps.append((n.id, "add", None, tuple(n.inputs), refs, frees))
-                continue
-            module = BUILDERS[n.layer](n, [shapes[i] for i in n.inputs])
-            for pname, owner in n.shares.items():
-                # `tie=`: one Parameter under both names, as Hugging Face ties lm_head to wte.
-                setattr(module, pname, getattr(built[owner], pname))
-            built[n.id] = module
-            kind = "multi" if n.id in multi else "module"
-            if n.name == "":
+        self._apply: dict[int, Callable] = {}  # bare elements: their class's `apply(x, weight)`
+        for e in plan.elements:
+            n = graph.node(e.node)
+            module = REGISTRY[e.layer].build(n, [shapes[i] for i in n.inputs])
+            for tie in e.ties:
+                # One Parameter under both names, as Hugging Face ties lm_head to wte.
+                setattr(module, tie.param, getattr(built[tie.owner], tie.param))
+            built[e.node] = module
+            if e.is_root:
                 # A model of one unlabelled element *is* that element (§6).
                 for pname, p in module.named_parameters(recurse=False):
                     self.register_parameter(pname, p)
@@ -62,23 +50,16 @@ class ArchModule(nn.Module):
                 for cname, child in module.named_children():
                     self.add_module(cname, child)
                 object.__setattr__(self, "_root_alias", module)
-                steps.append((n.id, kind, (), tuple(n.inputs), refs, frees))
-                continue
-            path = tuple(n.name.split("."))
-            if getattr(module, "bare", False):
-                # A one-tensor layer kept as a plain parameter at its own path
+            elif e.bare:
+                # One tensor kept as a plain parameter at the element's own path
                 # (`class_token`, `encoder.pos_embedding`), as torchvision's ViT does.
-                self._place(path, module.weight)
-                steps.append((n.id, "bare", (path, type(module).apply), tuple(n.inputs), refs, frees))
-                continue
-            self._place(path, module)
-            steps.append((n.id, kind, path, tuple(n.inputs), refs, frees))
-        self._steps = tuple(steps)
-        self._inputs = tuple(p.node for p in graph.inputs)
-        self._outputs = tuple(p.node for p in graph.outputs)
-        self._size = len(graph.nodes)
+                self._place(e.path, module.weight)
+                self._apply[e.node] = type(module).apply
+            else:
+                self._place(e.path, module)
+        self._plan = plan
 
-    def _place(self, path: tuple[str, ...], item: nn.Module | nn.Parameter) -> None:
+    def _place(self, path: ModulePath, item: nn.Module | nn.Parameter) -> None:
         parent: nn.Module = self
         for seg in path[:-1]:
             child = parent._modules.get(seg)
@@ -91,35 +72,35 @@ class ArchModule(nn.Module):
         else:
             parent.add_module(path[-1], item)
 
-    def _at(self, path: tuple[str, ...]):
+    def _at(self, path: ModulePath):
         m = self
         for seg in path:
             m = getattr(m, seg)
         return m
 
     def forward(self, *inputs: torch.Tensor):
-        vals: list = [None] * self._size
+        plan = self._plan
+        vals: list = [None] * plan.size
         multi: dict = {}  # full results of layers with members, for their picks
-        for idx, x in zip(self._inputs, inputs):
+        for idx, x in zip(plan.inputs, inputs):
             vals[idx] = x
-        for nid, kind, how, ins, refs, frees in self._steps:
-            if kind == "add":
-                vals[nid] = vals[ins[0]] + vals[ins[1]]
-            elif kind == "pick":
-                vals[nid] = multi[ins[0]][how]
-            elif kind == "bare":
-                vals[nid] = how[1](vals[ins[0]], self._at(how[0]))
-            else:
-                m = self._root_alias if not how else self._at(how)
-                out = m(*[vals[j] for j in ins], **{name: vals[j] for name, j in refs})
-                if kind == "multi":
-                    multi[nid] = out
+        for step in plan.steps:
+            if isinstance(step, Call):
+                m = self._at(step.path) if step.path else self._root_alias
+                out = m(*[vals[j] for j in step.inputs], **{name: vals[j] for name, j in step.refs})
+                if step.multi:
+                    multi[step.node] = out
                     out = out[0]
-                vals[nid] = out
-            for j in frees:
-                if j not in self._outputs:
-                    vals[j] = None
-        outs = tuple(vals[i] for i in self._outputs)
+                vals[step.node] = out
+            elif isinstance(step, Bare):
+                vals[step.node] = self._apply[step.node](vals[step.inputs[0]], self._at(step.path))
+            elif isinstance(step, Pick):
+                vals[step.node] = multi[step.source][step.index]
+            elif isinstance(step, Residual):
+                vals[step.node] = vals[step.inputs[0]] + vals[step.inputs[1]]
+            for j in step.frees:
+                vals[j] = None
+        outs = tuple(vals[i] for i in plan.outputs)
         return outs[0] if len(outs) == 1 else outs
 
 

@@ -119,3 +119,66 @@ def test_naming_rules_of_section_6():
         "pair.0.a.weight", "pair.0.b.0.weight", "pair.1.a.weight", "pair.1.b.0.weight",
         "head.out.weight",
     ]
+
+
+@pytest.fixture
+def toy_layer():
+    """A throwaway layer added through the two catalogues only, removed afterwards."""
+    from compiler import torch_layers
+    from dsl.layers import registry as dsl_catalogue
+    from dsl.layers.base import Layer
+
+    class Softsign(Layer):
+        name = "softsign"
+
+    dsl_catalogue.register(Softsign())
+    torch_layers.register("softsign", lambda node, ins: torch.nn.Softsign())
+    yield "softsign"
+    dsl_catalogue.unregister("softsign")
+    torch_layers.unregister("softsign")
+    assert "softsign" not in dsl_catalogue.REGISTRY and "softsign" not in torch_layers.REGISTRY
+
+
+def test_a_layer_added_through_the_two_catalogues_builds_and_generates(toy_layer):
+    from compiler.codegen import python_source
+
+    res = dsl.check_text(f"model M {{ input x: [4]\n linear(3) -> {toy_layer} }}")
+    assert res.ok, res.diagnostics
+    m = lower(res.graph).eval()
+    x = torch.randn(2, 4)
+    with torch.no_grad():
+        torch.testing.assert_close(m(x), torch.nn.functional.softsign(getattr(m, "0")(x)))
+    text = python_source(res.graph)
+    assert "self.append(nn.Softsign())" in text
+    scope: dict = {}
+    exec(compile(text, "generated.py", "exec"), scope)
+    generated = scope["M"]().eval()
+    generated.load_state_dict(m.state_dict(), strict=True)
+    with torch.no_grad():
+        torch.testing.assert_close(generated(x), m(x))
+
+
+def test_one_plan_places_ties_bare_parameters_picks_and_residuals():
+    from compiler.plan import Bare, Call, Pick, Residual, Tie, lowering_plan
+    from compiler.torch_layers import REGISTRY as TORCH_REGISTRY
+
+    def plan(path, **params):
+        g = dsl.check_file(SPECS / path, params=params).graph
+        return g, lowering_plan(g, TORCH_REGISTRY)
+
+    g, p = plan("gpt2_small.arch", vocab_size=100, n_positions=16, n_embd=32, n_head=2, n_layer=2, seq=8)
+    head = next(e for e in p.elements if e.path == ("lm_head",))
+    assert head.ties == (Tie("weight", p.elements[0].node),) and p.elements[0].path == ("transformer", "wte")
+    assert any(isinstance(s, Residual) for s in p.steps)
+    assert all(not s.frees or set(s.frees).isdisjoint(p.outputs) for s in p.steps)
+    g, p = plan("vit_b16.arch", classes=10, hidden_dim=32, num_heads=2, mlp_dim=64)
+    bare = [s.path for s in p.steps if isinstance(s, Bare)]
+    assert bare == [("class_token",), ("encoder", "pos_embedding")]
+    g, p = plan("lstm_translator.arch", src_len=5, tgt_len=4)
+    picks = [s for s in p.steps if isinstance(s, Pick)]
+    assert [(g.node(s.source).name, s.member) for s in picks] == [("encoder", "state")]
+    assert p.element(picks[0].source).path == ("encoder",)
+    assert next(s for s in p.steps if s.node == picks[0].source).multi
+    res = dsl.check_text("model M { input x: [4]\n linear(2) }")
+    p = lowering_plan(res.graph, TORCH_REGISTRY)
+    assert p.root_alias is not None and [type(s) for s in p.steps] == [Call] and p.steps[0].path == ()

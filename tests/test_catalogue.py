@@ -6,13 +6,13 @@ import pytest
 import torch
 
 from compiler.lower import lower
-from compiler.torch_layers import BUILDERS
+from compiler.torch_layers import REGISTRY as TORCH_REGISTRY
 from dsl import check_text
 from dsl.layers import REGISTRY
 
 
 def test_both_catalogues_hold_the_same_layers():
-    assert set(REGISTRY) == set(BUILDERS)
+    assert set(REGISTRY) == set(TORCH_REGISTRY)
 
 
 # One use of every layer: the built module's output shape and parameter count

@@ -7,7 +7,7 @@ model and its tensor arguments (`memory=`, `init=`, `tie=`) beside it as
 multiply-accumulates, and names itself for diagrams. It raises `LayerError`
 with an error code of `dsl.errors`; the expander turns that into a
 diagnostic at the right span.
-Nothing here knows torch (compiler/torch_layers.py is the other half).
+Nothing here knows torch (compiler/torch_layers/ is the other half).
 """
 
 from __future__ import annotations

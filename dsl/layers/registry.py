@@ -12,3 +12,8 @@ def register(layer: Layer) -> Layer:
         raise ValueError(f"layer {layer.name} registered twice")
     REGISTRY[layer.name] = layer
     return layer
+
+
+def unregister(name: str) -> Layer:
+    """Remove an entry (a test's throwaway layer); the entry removed."""
+    return REGISTRY.pop(name)

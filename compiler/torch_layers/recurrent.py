@@ -14,7 +14,7 @@ from torch import nn
 
 from dsl.graph import Node
 
-from .torch_layers import builds
+from .registry import Shape, builds
 
 
 def _batch_first(state):
@@ -50,7 +50,7 @@ class GRU(_LastAndState, nn.GRU):
 
 
 @builds("rnn", "lstm", "gru")
-def _recurrent(node: Node, ins: list[tuple[int, ...]]) -> nn.Module:
+def _recurrent(node: Node, ins: list[Shape]) -> nn.Module:
     a = node.args
     cls = {"rnn": RNN, "lstm": LSTM, "gru": GRU}[node.layer]
     extra = {"nonlinearity": a["nonlinearity"]} if node.layer == "rnn" else {}

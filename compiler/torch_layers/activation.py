@@ -1,0 +1,46 @@
+"""The torch half of the activations: torch's own classes, and a `Softmax` that counts the batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from dsl.graph import Node
+
+from .registry import Shape, builds
+
+_PLAIN: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU, "relu6": nn.ReLU6, "silu": nn.SiLU, "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid, "hardswish": nn.Hardswish, "hardsigmoid": nn.Hardsigmoid, "identity": nn.Identity,
+}
+
+
+@builds(*_PLAIN)
+def _activation(node: Node, ins: list[Shape]) -> nn.Module:
+    return _PLAIN[node.layer]()
+
+
+@builds("gelu")
+def _gelu(node: Node, ins: list[Shape]) -> nn.Module:
+    return nn.GELU(approximate=node.args["approximate"])
+
+
+@builds("leaky_relu")
+def _leaky(node: Node, ins: list[Shape]) -> nn.Module:
+    return nn.LeakyReLU(node.args["slope"])
+
+
+class Softmax(nn.Module):
+    def __init__(self, dim: int):
+        super().__init__()
+        self.dim = dim  # batch included
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(x, dim=self.dim)
+
+
+@builds("softmax")
+def _softmax(node: Node, ins: list[Shape]) -> nn.Module:
+    return Softmax(node.args["dim"] % len(ins[0]) + 1)  # skip batch

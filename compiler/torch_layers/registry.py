@@ -1,0 +1,74 @@
+"""The torch half of the layer catalogue: one entry per layer name, found by name.
+
+Stage: lowering. `REGISTRY[name].build(node, inputs)` returns the `nn.Module`
+for one checked node; every size comes from the checked graph (the input
+shapes, the arguments the checker validated and recorded), never inferred
+again, and no builder calls back into the checker. The checker's half of each
+entry is `dsl.layers.REGISTRY`; a test proves the two name sets equal.
+
+An entry also says whether a use of the layer is *bare* (§6): its module then
+holds one tensor, `weight`, that lowering registers as a plain parameter at
+the element's own path, and its class has a static `apply(x, weight)` that
+computes the layer from that tensor.
+
+`compiler.plan` reads the `bare` fact through the catalogue it is given, so
+the plan itself needs no torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from dsl.graph import Node
+
+if TYPE_CHECKING:
+    from torch import nn
+
+Shape = tuple[int, ...]
+Builder = Callable[[Node, list[Shape]], "nn.Module"]
+
+
+def _never(args: Mapping[str, Any]) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class TorchLayer:
+    name: str
+    build: Builder
+    # Whether a use with these (recorded) arguments keeps its one tensor as a bare parameter.
+    bare: Callable[[Mapping[str, Any]], bool] = _never
+
+    def is_bare(self, args: Mapping[str, Any]) -> bool:
+        return self.bare(args)
+
+
+REGISTRY: dict[str, TorchLayer] = {}
+
+
+def register(name: str, build: Builder, bare: Callable[[Mapping[str, Any]], bool] = _never) -> TorchLayer:
+    if name in REGISTRY:  # pragma: no cover - a programming error
+        raise ValueError(f"layer {name} registered twice")
+    entry = REGISTRY[name] = TorchLayer(name, build, bare)
+    return entry
+
+
+def unregister(name: str) -> TorchLayer:
+    """Remove an entry (a test's throwaway layer); the entry removed."""
+    return REGISTRY.pop(name)
+
+
+def builds(*names: str, bare: Callable[[Mapping[str, Any]], bool] = _never) -> Callable[[Builder], Builder]:
+    """Register the decorated builder under each of `names`."""
+    def decorate(fn: Builder) -> Builder:
+        for name in names:
+            register(name, fn, bare)
+        return fn
+    return decorate
+
+
+def by_rank(table: dict[int, type], rank: int) -> type:
+    """The 1-, 2- or 3-D class for an input of `rank` (batch excluded): [C, L] → 1-D, [C, H, W] → 2-D."""
+    return table[rank - 1]
