@@ -45,10 +45,11 @@ def check_file(path: str | Path, params: dict[str, Any] | None = None, model: st
 
 
 def check_text(text: str, name: str = "<spec>.arch", root: str | Path = ".", params: dict[str, Any] | None = None,
-               model: str | None = None, debug: bool = False) -> CheckResult:
+               model: str | None = None, debug: bool = False, all_models: bool = False) -> CheckResult:
     """Check a spec given as text; its imports resolve from `root`."""
     result = CheckResult(name)
-    return _guarded(result, lambda program: program.load_text(text, name, Path(root)), params, model, False, debug)
+    return _guarded(result, lambda program: program.load_text(text, name, Path(root)), params, model, all_models,
+                    debug)
 
 
 def _guarded(result: CheckResult, load, params, model, all_models: bool, debug: bool) -> CheckResult:
