@@ -408,5 +408,19 @@ def fmt(files: tuple[str, ...], check_only: bool, debug: bool) -> int:
     return SPEC_ERRORS if failed or (check_only and changed) else OK
 
 
+@main.command()
+@debug_option
+@exits
+def lsp(debug: bool) -> int:
+    """Serve the Language Server Protocol over stdio: diagnostics, hover, completion, definitions, formatting.
+
+    Editors start it (editors/vscode, or any LSP client with `archlang lsp`). Does not import torch.
+    """
+    from .lsp import main as serve
+
+    serve()
+    return OK
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

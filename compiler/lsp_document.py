@@ -180,11 +180,8 @@ class Document:
 
     def arguments(self, callee: str) -> list[Completion] | None:
         if callee in REGISTRY:
-            fields = REGISTRY[callee].Args.model_fields
-            layer = REGISTRY[callee]
-            return [Completion(f"{n}=", "argument", _arg_type(layer, n, f.annotation) + _default_text(f), callee,
-                               f"{n}=")
-                    for n, f in fields.items()]
+            return [Completion(f"{n}=", "argument", detail, callee, f"{n}=")
+                    for n, detail in _argument_details(REGISTRY[callee])]
         if callee in self.blocks:
             ref = self.blocks[callee]
             lines = _unit_lines(ref.unit, self)
@@ -220,21 +217,17 @@ class Document:
 
 
 def layer_signature(name: str) -> str:
-    layer = REGISTRY[name]
-    fields = layer.Args.model_fields
-    if not fields:
+    details = _argument_details(REGISTRY[name])
+    if not details:
         return name
-    return f"{name}(" + ", ".join(f"{n}: {_arg_type(layer, n, f.annotation)}{_default_text(f)}"
-                                  for n, f in fields.items()) + ")"
+    return f"{name}(" + ", ".join(f"{n}: {detail}" for n, detail in details) + ")"
 
 
-def _arg_type(layer, name: str, annotation: Any) -> str:
-    # Tensor and weight arguments arrive by label, outside the argument model (whose field is a placeholder).
-    if name in layer.tensor_args:
-        return "label"
-    if name in layer.weight_args:
-        return "label of a layer"
-    return _type_text(annotation)
+def _argument_details(layer) -> list[tuple[str, str]]:
+    """Each argument a call may name with its type and default: the `Args` fields, then the tensor arguments."""
+    details = [(n, _type_text(f.annotation) + _default_text(f)) for n, f in layer.Args.model_fields.items()]
+    # Tensor and weight arguments arrive by label, outside the argument model.
+    return details + [(t.name, ("label of a layer" if t.weight else "label") + " = none") for t in layer.tensor_args]
 
 
 def _type_text(annotation: Any) -> str:

@@ -38,7 +38,7 @@ class Client:
     """Just enough of an LSP client: framed JSON-RPC over the server's stdin and stdout."""
 
     def __init__(self, cwd: Path) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "compiler.lsp"], cwd=cwd, stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-m", "compiler.cli", "lsp"], cwd=cwd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.next_id = 0
         self.inbox: queue.Queue = queue.Queue()
