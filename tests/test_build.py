@@ -130,6 +130,8 @@ def toy_layer():
 
     class Softsign(Layer):
         name = "softsign"
+        summary = "x / (1 + |x|)"
+        io = "shape kept"
 
     dsl_catalogue.register(Softsign())
     torch_layers.register("softsign", lambda node, ins: torch.nn.Softsign())
@@ -140,10 +142,18 @@ def toy_layer():
 
 
 def test_a_layer_added_through_the_two_catalogues_builds_and_generates(toy_layer):
+    """Issue 11's test: one entry per catalogue, and every back end knows the layer; nothing else is edited."""
     from compiler.codegen import python_source
+    from compiler.diagram import draw
+    from compiler.report import summary_table
 
-    res = dsl.check_text(f"model M {{ input x: [4]\n linear(3) -> {toy_layer} }}")
+    res = dsl.check_text(f"model M {{ input x: [4]\n linear(3) -> {toy_layer}  # squashed\n}}")
     assert res.ok, res.diagnostics
+    assert [n.layer for n in res.graph.nodes] == ["input", "linear", "softsign"]
+    rows = [line.split() for line in summary_table(res.graph).splitlines()]
+    assert ["1", "softsign", "[3]", "0", "0"] in rows
+    picture = draw(res.graph).text
+    assert "(linear 3 → softsign)" in picture and "squashed" in picture
     m = lower(res.graph).eval()
     x = torch.randn(2, 4)
     with torch.no_grad():
