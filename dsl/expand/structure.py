@@ -90,11 +90,21 @@ class Structure:
             scope = ctx.scope.child()
             if el.index is not None:
                 scope.define(el.index, k, "index", el.span)
+            if label is not None and members:
+                # The passes already made are reachable by the repeat's own label (`block.0.attn.bias`),
+                # so a later pass can read what the first one computed, as T5 shares its position bias.
+                scope.define(label, Namespace(dict(members)), "label", el.span)
             pframe = self.build.push_frame("pass", str(k), pass_el, el.span, frame)
             current = self.walk.body(el.body, Ctx(scope, pass_el.sub, pframe, ctx.unit, ctx.in_model), current)
             if k < 2:
                 sizes.append(len(self.build.nodes) - before)
-            members[str(k)] = Namespace(scope.labels())
+            labels = {name: v for name, v in scope.labels().items() if name != label}
+            only = pass_el.sub.elements
+            if len(only) == 1 and only[0].label is None and isinstance(current, Value):
+                # A pass of one unlabelled block call or group *is* that element (§6), so its labels
+                # are the pass's: `h.11.attn` of `h: repeat(12) { GPT2Block(12) }`.
+                labels = {**current.members, **labels}
+            members[str(k)] = Namespace(labels)
             if isinstance(current, Value) and current.poisoned:
                 break  # the same error would repeat in every pass
         return with_members(current, members)
