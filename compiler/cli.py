@@ -292,12 +292,16 @@ def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed
               help="Draw recurrent layers (rnn, lstm, gru) through N time steps.")
 @click.option("--gates", is_flag=True, help="Open LSTM and GRU cells into their gates and state updates.")
 @click.option("--shapes", is_flag=True, help="Detailed style: put the shapes on the arrows.")
+@click.option("--rankdir", type=click.Choice(["TB", "LR"]), default="TB", show_default=True,
+              help="Pictures: flow top to bottom, or left to right.")
+@click.option("--dpi", type=click.IntRange(min=24, max=1200), default=None, metavar="N",
+              help="Pictures: graphviz's resolution (png), in dots per inch.")
 @set_option
 @model_option
 @debug_option
 @exits
 def diagram(file: str, out: str, style: str, depth: int | None, unroll: int, gates: bool, shapes: bool,
-            sets: tuple[str, ...], model: str | None, debug: bool) -> int:
+            rankdir: str, dpi: int | None, sets: tuple[str, ...], model: str | None, debug: bool) -> int:
     """Draw the spec the way the architectures document draws its text diagrams (no torch)."""
     from compiler.diagram import FORMATS, DiagramError, DiagramOptions, draw
 
@@ -309,7 +313,8 @@ def diagram(file: str, out: str, style: str, depth: int | None, unroll: int, gat
     _print_diagnostics(res.diagnostics, "text")
     if not res.ok:
         return SPEC_ERRORS
-    options = DiagramOptions(style=style, depth=depth, unroll=unroll, gates=gates, shapes=shapes)
+    options = DiagramOptions(style=style, depth=depth, unroll=unroll, gates=gates, shapes=shapes, rankdir=rankdir,
+                             dpi=dpi)
     try:
         drawing = draw(res.graph, options)
         data = drawing.render(fmt)

@@ -88,7 +88,7 @@ def test_document_style_shows_every_layer_and_note_in_order(diagram):
         if n.note:
             assert text.count(n.note) == 1, n.note
     assert text.splitlines()[0] == "[image 3×128×128]"
-    assert text.splitlines()[-1] == "[2]  cat vs dog"
+    assert text.splitlines()[-1] == "[output 2]  cat vs dog"  # the model's output says so
 
 
 def test_values_are_boxes_and_layers_are_arrow_labels(diagram):
@@ -137,4 +137,4 @@ def test_detailed_style_has_one_box_per_layer_with_shape_and_params(diagram):
     shapes = diagram("specs/cats_vs_dogs.arch", "--style", "detailed", "--shapes", "-o", "-")
     lines = shapes.splitlines()
     assert "   ↓ (32×128×128)" in lines and "[0: conv 3×3, 32] · 896 params" in lines
-    assert lines[-1] == "[11: linear 2] → 2 · 258 params  cat vs dog"  # the last shape has no arrow to ride
+    assert lines[-1] == "[11: linear 2] → output 2 · 258 params  cat vs dog"  # the last shape has no arrow to ride

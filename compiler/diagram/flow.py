@@ -21,6 +21,7 @@ from .model import Arrow, Box, Diagram, DiagramOptions, Fork, Item, Repeat, shap
 from .units import ENTRY, Folder, Unit, consumers_of, max_level
 
 READABLE_BOXES = 40  # the automatic depth opens frames while the picture stays within this many boxes
+TINT_ORDER = ("attention", "recurrent", "conv", "norm")  # an arrow or fold of several takes the first it holds
 
 
 def build(g: ModelGraph, options: DiagramOptions | None = None) -> Diagram:
@@ -132,6 +133,7 @@ class _Builder:
         self.wanted: list[tuple[Arrow | None, Box, str, int]] = []  # named arguments to point at their boxes
         self.frame_notes: dict[int, str] = {}
         self.joined: set[int] = set()  # merge nodes whose op a Fork already drew
+        self.seen: list[tuple[Box, int]] = []  # `↪` boxes and the node whose box they continue from
         for f in g.frames:
             if f.note and f.kind != "pass":
                 last = max((n.id for n in g.nodes if self._inside(n, f.id)), default=None)
@@ -165,9 +167,31 @@ class _Builder:
         if self.detailed and self.opts.shapes:
             self._shapes_on_arrows(lanes)
         lanes.sort(key=lambda lane: min((i for b in _boxes(lane) for i in b.nodes), default=0))
+        self._mark_outputs(lanes)
+        for box, node in self.seen:
+            shown = self.box_of.get(node)
+            box.seen = shown.id if shown is not None else None
         refs = self._resolve_refs()
         title = f"{self.g.name} ({self.g.file})"
         return Diagram(title=title, lanes=lanes, options=self.opts, depth=self.depth, refs=refs)
+
+    def _mark_outputs(self, lanes: list[list[Item]]) -> None:
+        """Each output port names its box; one that leaves a repeat drawn once gets a box after the repeat."""
+        for p in self.g.outputs:
+            box = self.box_of.get(p.node)
+            if box is None:
+                continue
+            if p.node not in box.nodes:
+                where = next(((lane, k) for lane in lanes for k, it in enumerate(lane)
+                              if isinstance(it, Repeat) and box in _boxes(it.body)), None)
+                if where is not None:  # the repeat's drawn pass is not the last: its result is a value of its own
+                    lane, k = where
+                    box = Box(f"o{p.node}", shape_words(p.shape), "value", shape=shape_words(p.shape),
+                              nodes=(p.node,))
+                    lane[k + 1:k + 1] = [Arrow(None), box]
+                    self.box_of[p.node] = box
+            if box.output is None:
+                box.output = p.name
 
     def _shapes_on_arrows(self, lanes: list[list[Item]]) -> None:
         """The arrows carry the shapes now; a box keeps its own only where no arrow leaves it."""
@@ -245,9 +269,15 @@ class _Builder:
                 drawn = [n for n in pending if n.id not in self.joined]
                 arrow = Arrow(" → ".join(self._label(n) for n in drawn), tuple(n.id for n in drawn))
                 box = self._value_box(pending)
+                box.tint = self._tint(drawn)
                 out += [arrow, box] if drawn else [box]
                 self._want_refs(arrow, box, pending)
         return []
+
+    def _tint(self, nodes) -> str | None:
+        """The colour class of what made a box: the catalogue's, the first of `TINT_ORDER` among `nodes`."""
+        found = {REGISTRY[n.layer].colour_class() for n in nodes if n.kind == "layer" and n.layer in REGISTRY}
+        return next((t for t in TINT_ORDER if t in found), None)
 
     def _want_refs(self, arrow: Arrow | None, box: Box, nodes: list[Node]) -> None:
         for n in nodes:
@@ -320,7 +350,7 @@ class _Builder:
             what = (f"{sign} " if sign is not None else "") + self._label(n)
             text = f"{name}: {what}" if name else what
             box = Box(f"n{n.id}", text.strip(), "layer", shape=words, params=n.params, note=self._note(n),
-                      nodes=(n.id,))
+                      nodes=(n.id,), tint=self._tint([n]))
         else:
             name = _value_name(self.g, n) if n.id in self.read else ""
             box = Box(f"n{n.id}", f"{name} {words}" if name else words, "value", shape=words,
@@ -331,8 +361,11 @@ class _Builder:
         """A lane that continues from a value drawn in another lane."""
         n = self.g.nodes[u.out]
         shown = self.box_of.get(u.out)
-        name = _value_name(self.g, n) or (shown.text if shown else shape_words(n.shape))
-        return Box(f"s{n.id}", f"↪ {name}", "value", shape=shape_words(n.shape), nodes=())
+        port = next((p.name for p in self.g.outputs if p.node == u.out), None)
+        name = port or _value_name(self.g, n) or (shown.text if shown else shape_words(n.shape))
+        box = Box(f"s{n.id}", f"↪ {name}", "value", shape=shape_words(n.shape), nodes=())
+        self.seen.append((box, u.out))
+        return box
 
     def _unit_items(self, u: Unit) -> list[Item]:
         if u.kind == "fold":
@@ -354,7 +387,7 @@ class _Builder:
         text = _describe(self.g, f)
         params = sum(self.g.nodes[i].params for i in u.nodes)
         box = Box(f"f{f.id}", text, "fold", shape=shape_words(self.g.nodes[u.out].shape), params=params,
-                  note=f.note, nodes=tuple(u.nodes))
+                  note=f.note, nodes=tuple(u.nodes), tint=self._tint(self.g.nodes[i] for i in u.nodes))
         for i in u.nodes:
             for arg, j in _named_inputs(self.g.nodes[i]):
                 if j not in u.nodes:
@@ -419,6 +452,8 @@ def _describe(g: ModelGraph, f: Frame) -> str:
 
 
 def _run_text(g: ModelGraph, rep: Frame, u: Unit) -> str:
+    if u.body_name:
+        return f"{u.run_name}: {u.body_name}"
     kids = [c for c in _children(g, rep) if c.kind == "block"]
     names = {k.name for k in kids}
     inner = f" {names.pop()}" if len(names) == 1 else ""

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dsl.layers.facts import RecurrentCell
 
 Style = Literal["document", "detailed"]
+Rankdir = Literal["TB", "LR"]
 
 
 class DiagramOptions(BaseModel):
@@ -34,6 +35,8 @@ class DiagramOptions(BaseModel):
     unroll: int = Field(default=0, ge=0, le=64)  # draw recurrent layers through this many steps
     gates: bool = False  # open LSTM/GRU cells into their gates
     shapes: bool = False  # detailed style: shapes ride on the arrows
+    rankdir: Rankdir = "TB"  # pictures: top to bottom, or left to right
+    dpi: int | None = Field(default=None, ge=24, le=1200)  # pictures: graphviz's resolution (png)
 
 
 @dataclass
@@ -46,6 +49,9 @@ class Box:
     params: int | None = None  # detailed boxes and folds: parameter count
     note: str | None = None
     nodes: tuple[int, ...] = ()  # graph nodes this box stands for
+    output: str | None = None  # the model's output port this box is, by name
+    tint: str | None = None  # the catalogue's colour class of what made it (`Layer.colour_class`)
+    seen: str | None = None  # a lane's `↪` box: the id of the box it continues from
 
 
 @dataclass

@@ -52,15 +52,17 @@ class _Text:
 
     # ------------------------------------------------------------ pieces
     def box(self, b: Box) -> str:
+        out = output_words(b)
         if b.kind == "input":
             text = f"[{b.text} {b.shape}]" if self.opts.style == "detailed" else f"[{b.text}]"
         elif b.kind == "fold" or self.opts.style == "detailed":
             # What the box is, then what leaves it: `[layer1: Bottleneck ×3] → 256×56×56`.
-            text = f"[{b.text}]" + (f" → {b.shape}" if b.shape else "")
+            leaves = " ".join(w for w in (out, b.shape) if w)
+            text = f"[{b.text}]" + (f" → {leaves}" if leaves else "")
             if b.params and self.opts.style == "detailed":
                 text += f" · {b.params:,} params"
         else:
-            text = f"[{b.text}]"
+            text = f"[{out} {b.text}]" if out else f"[{b.text}]"
         return f"{text}  {b.note}" if b.note else text
 
     def arrow(self, a: Arrow) -> str:
@@ -153,6 +155,15 @@ class _Text:
         if header:
             lines.append(pad + "↓ (every step)")
         return lines
+
+
+def output_words(b: Box) -> str:
+    """How a model's output says so, as the document's `[Output: Cat vs Dog]`: `output`, `output pooler`."""
+    if b.output is None:
+        return ""
+    if b.output == "output" or b.text.startswith(b.output + " "):  # the value already carries the name
+        return "output"
+    return f"output {b.output}"
 
 
 def _step(s: str) -> str:

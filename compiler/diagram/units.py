@@ -3,13 +3,16 @@
 Stage: first step of building a diagram from a `ModelGraph`. Frames nested
 deeper than the chosen depth fold into one unit (`BasicBlock`,
 `layer1: Bottleneck ×3`); an opened repeat whose consecutive passes are
-identical becomes one `run` unit whose body (the first pass) is drawn once.
+identical becomes one `run` unit whose body (the first pass) is drawn once;
+so do sibling blocks of a group written one by one (`layer_0: Block`,
+`layer_1: Block`, ...) when each reads only the one before.
 Depth counts frames the way `archlang summary --depth` does: a repeat's
 passes add no level. Units keep the graph's topological order. No layout here.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -29,6 +32,7 @@ class Unit:
     count: int = 1  # run: passes in the run
     first_pass: list[int] = field(default_factory=list)  # run: the nodes drawn as its body
     run_name: str = ""
+    body_name: str = ""  # run: the block each pass is, when the passes are sibling blocks
     refs: dict[str, int] = field(default_factory=dict)  # argument → unit index of the value read
 
 
@@ -79,6 +83,12 @@ class Folder:
             level += 1
             if f.id in skip:
                 continue
+            parent = self.g.frames[f.parent] if f.parent is not None else None
+            if f.kind == "block" and parent is not None and parent.kind == "group" and parent.id not in skip:
+                # Sibling blocks written one by one (`layer_0: Block`, `layer_1: Block`, ...) fold like passes.
+                run = self._run_of(parent, node)
+                if run is not None and run[1] > 1:
+                    return ("run", parent.id, run[0])
             if self.depth is not None and level > self.depth:
                 return ("fold", f.id)
             if f.kind == "repeat":
@@ -90,9 +100,10 @@ class Folder:
     def _run_of(self, rep: Frame, node: Node) -> tuple[int, int] | None:
         passes = self._passes.get(rep.id)
         if passes is None:
-            passes = [f for f in self.g.frames if f.parent == rep.id and f.kind == "pass"]
+            kind = "pass" if rep.kind == "repeat" else "block"
+            passes = [f for f in self.g.frames if f.parent == rep.id and f.kind == kind]
             self._passes[rep.id] = passes
-            self._runs[rep.id] = self._group(passes)
+            self._runs[rep.id] = self._group(passes, chained=rep.kind != "repeat")
         chain_ids = {f.id for f in frame_chain(self.g, node)}
         for k, p in enumerate(passes):
             if p.id in chain_ids:
@@ -101,15 +112,26 @@ class Folder:
                         return start, count
         return None
 
-    def _group(self, passes: list[Frame]) -> list[tuple[int, int]]:
+    def _group(self, passes: list[Frame], chained: bool = False) -> list[tuple[int, int]]:
+        """Runs of consecutive identical passes; `chained`: only where each pass reads just the one before."""
         sigs = [self._signature(p) for p in passes]
         runs: list[tuple[int, int]] = []
         for k, s in enumerate(sigs):
-            if runs and sigs[runs[-1][0]] == s:
+            if runs and sigs[runs[-1][0]] == s and (not chained or self._follows(passes[k - 1], passes[k])):
                 runs[-1] = (runs[-1][0], runs[-1][1] + 1)
             else:
                 runs.append((k, 1))
         return runs
+
+    def _follows(self, a: Frame, b: Frame) -> bool:
+        """`b` comes right after `a` in the flow and reads nothing but `a`'s result, which only `b` reads."""
+        na, nb = self._frame_nodes.get(a.id, []), self._frame_nodes.get(b.id, [])
+        if not na or not nb or nb[0] != na[-1] + 1:
+            return False
+        inside_a, inside_b = set(na), set(nb)
+        outside = {j for i in nb for j in self.g.nodes[i].inputs if j not in inside_b}
+        leaks = [c for i in na for c in self.consumers.get(i, []) if c not in inside_a | inside_b]
+        return outside == {na[-1]} and not leaks and not inside_a & self.read
 
     def _signature(self, p: Frame) -> tuple:
         """Two passes are the same picture when their layers, arguments, shapes and wiring match."""
@@ -150,10 +172,12 @@ class Folder:
                     rep = self.g.frames[key[1]]
                     start, count = self._runs[rep.id][[r[0] for r in self._runs[rep.id]].index(key[2])]
                     u.frame, u.count = rep, count
+                    head = self._passes[rep.id][start]
+                    u.body_name = head.name if head.kind == "block" else ""
                     u.first_pass = self.pass_nodes(rep.id, start)
                     first, last = self.pass_path(rep.id, start), self.pass_path(rep.id, start + count - 1)
                     u.run_name = (rep.path if count == len(self._passes[rep.id]) and count > 1 else
-                                  first if count == 1 else f"{first}–{last.rsplit('.', 1)[-1]}")
+                                  first if count == 1 else f"{first}–{_run_end(first, last)}")
                 units.append(u)
                 last_key = key
             units[-1].nodes.append(i)
@@ -180,6 +204,13 @@ class Folder:
 
     def _is_output(self, i: int) -> bool:
         return any(p.node == i for p in self.g.outputs)
+
+
+def _run_end(first: str, last: str) -> str:
+    """How a run's name ends: `layer1.1–2`, `layers.block_0–4` (the last pass's number, not its whole name)."""
+    a, b = first.rsplit(".", 1)[-1], last.rsplit(".", 1)[-1]
+    m = re.fullmatch(r"(.*?)(\d+)", b)
+    return m.group(2) if m and a.startswith(m.group(1)) and a[len(m.group(1)):].isdigit() else b
 
 
 def consumers_of(g: ModelGraph) -> dict[int, list[int]]:

@@ -77,7 +77,7 @@ class Attention(Layer):
 
     def label(self, a, x):
         kind = "causal attention" if a.causal else "attention"
-        return f"{kind} ×{a.heads}"
+        return f"{kind}, {a.heads} heads"  # `×N` is the diagram's repeat count
 
 
 def attention_macs(n: Dim, m: Dim, d: Dim) -> Dim:

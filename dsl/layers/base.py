@@ -64,6 +64,11 @@ class TensorArg:
         return "a labelled tensor value"
 
 
+# A family's colour class in diagrams (a layer may say its own with `Layer.tint`).
+FAMILY_TINTS: Mapping[str, str] = MappingProxyType({"CNN": "conv", "RNN": "recurrent", "LSTM": "recurrent",
+                                                    "Transformer": "attention"})
+
+
 class Layer:
     name: ClassVar[str]
     Args: ClassVar[type[Args]] = NoArgs
@@ -75,10 +80,16 @@ class Layer:
     io: ClassVar[str] = ""  # what it reads and returns: "`[seq, F]` → `[seq, hidden·dirs]`", "shape kept"
     # The document's family a model belongs to when it uses this layer (`archlang compare`).
     family: ClassVar[str | None] = None
+    # The diagram's colour class ("conv", "recurrent", "attention", "norm"); None: the family's, or plain.
+    tint: ClassVar[str | None] = None
     # A merge's sign where the diagram joins branches (⊕); None: not a merge.
     symbol: ClassVar[str | None] = None
     # Each member (`enc.last`) in the reader's words, as the diagram's arrow says it.
     member_words: ClassVar[Mapping[str, str]] = MappingProxyType({})
+
+    def colour_class(self) -> str | None:
+        """What the diagram colours this layer as: its own `tint`, else its family's."""
+        return self.tint or FAMILY_TINTS.get(self.family or "")
 
     def tensor_arg(self, name: str) -> TensorArg | None:
         return next((t for t in self.tensor_args if t.name == name), None)

@@ -26,6 +26,7 @@ class DropoutArgs(Args):
 
 class BatchNorm(Layer):
     name = "batchnorm"
+    tint = "norm"
     Args = BatchNormArgs
     summary = "normalise each channel over the batch; 1-D/2-D/3-D picked from the rank"
     io = "shape kept"
@@ -46,6 +47,7 @@ class BatchNorm(Layer):
 
 class LayerNorm(Layer):
     name = "layernorm"
+    tint = "norm"
     Args = LayerNormArgs
     summary = "normalise the last dimension"
     io = "shape kept"
@@ -63,6 +65,7 @@ class LayerNorm(Layer):
 
 class GroupNorm(Layer):
     name = "groupnorm"
+    tint = "norm"
     Args = GroupNormArgs
     summary = "normalise groups of channels"
     io = "shape kept"

@@ -129,7 +129,7 @@ class Recurrent(Layer):
     def label(self, a, x):
         text = f"{self.name.upper()} {a.hidden}"
         if a.layers != 1:
-            text += f" ×{a.layers} layers"
+            text += f", {a.layers} layers"  # `×N` is the diagram's repeat count
         if a.bidirectional:
             text += ", bidirectional"
         return text
