@@ -27,7 +27,7 @@ from dsl import check_file
 from dsl.check import CheckResult
 from dsl.diagnostics import Diagnostic, DiagnosticError, Reporter, render_json
 
-from .report import check_line, human, open_sizes, summary_table
+from .report import check_line, human, open_sizes, summary_footer, summary_json, summary_markdown, summary_table
 
 OK, SPEC_ERRORS, USAGE = 0, 1, 2
 
@@ -227,14 +227,21 @@ def check(files: tuple[str, ...], sets: tuple[str, ...], model: str | None, fmt:
 @model_option
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="Fold blocks, repeats and groups nested deeper than N into one row.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="A table with its facts (parameters, memory, inputs, outputs) under it, Markdown, or JSON.")
 @debug_option
 @exits
-def summary(file: str, sets: tuple[str, ...], model: str | None, depth: int | None, debug: bool) -> int:
-    """A per-layer table: name, layer, output shape, parameters, MACs (static, no torch)."""
+def summary(file: str, sets: tuple[str, ...], model: str | None, depth: int | None, fmt: str, debug: bool) -> int:
+    """A per-layer table: name, layer, output shape, parameters, MACs, then memory and shapes (static, no torch)."""
     res = _check_one(file, parse_set(sets), model, debug)
     _print_diagnostics(res.diagnostics, "text")
     if res.ok:
-        click.echo(summary_table(res.graph, depth))
+        if fmt == "json":
+            click.echo(summary_json(res.graph, depth))
+        elif fmt == "markdown":
+            click.echo(summary_markdown(res.graph, depth))
+        else:
+            click.echo(summary_table(res.graph, depth) + "\n\n" + summary_footer(res.graph))
     return exit_code([res])
 
 
