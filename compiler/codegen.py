@@ -1,24 +1,30 @@
 """Standalone PyTorch source from a checked graph: what `archlang compile SPEC -o model.py` writes.
 
 Stage: after checking, beside lowering. `python_source(graph)` returns the
-text of one Python file that needs only torch: an `nn.Module` subclass named
-after the model. It prints the lowering plan (`compiler.plan`) that
-`compiler.lower` executes, so `__init__` registers the same modules at the
-same §6 paths in the same order (a state_dict saved from `lower(graph)` loads
-with `strict=True`), and `forward` is straight-line code, one line per step,
-each with the value's inferred shape as a trailing comment (`# [B, 64, 56, 56]`).
+text of one Python file that needs only torch, written nanoGPT-style: one
+`nn.Module` class per block of the lowering plan's module tree
+(`compiler.plan.Block`: a block call, labelled group, repeat pass), each with
+its own `__init__` and `forward`, and the model's class last, named after the
+model. A level whose children chain is an `nn.Sequential(...)` of them, as
+torchvision writes `layer1`. Blocks whose text comes out the same share one
+class (GPT-2's twelve `GPT2Block`s); blocks that differ (a stride, a width)
+get their own (`BasicBlock_2`), since the classes take no arguments. It prints
+the plan that `compiler.lower` executes, so the same modules sit at the same
+§6 paths in the same order (a state_dict saved from `lower(graph)` loads with
+`strict=True`), and each `forward` is straight-line code, one line per step,
+with the value's inferred shape as a trailing comment (`# [B, 64, 56, 56]`).
 
 Nothing is written from a second table of layers: each element's module is
 built by its catalogue entry (`compiler.torch_layers`, on the meta device, so
 no weights are allocated) and its constructor call is read back from the
 module (`compiler.codegen_ctor`); archlang's own classes are copied into the
 file with the helpers they use (`compiler.codegen_sources`). This module
-decides only the Python: attribute and variable names, line layout.
+decides only the Python: class, attribute and variable names, line layout.
 
 Modules with no state that §6 numbers inside a named level (the `2` of
 `layer1.0.2`, a ReLU) are registered under a readable name (`relu_2`) instead:
-their position has no key in the state_dict, and `self.layer1[0].relu_2`
-reads better than `getattr(self.layer1[0], "2")`.
+their position has no key in the state_dict, and `self.relu_2` reads better
+than `getattr(self, "2")`.
 """
 
 from __future__ import annotations
