@@ -9,9 +9,11 @@ commands that build a model.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -25,7 +27,7 @@ from dsl import check_file
 from dsl.check import CheckResult
 from dsl.diagnostics import Diagnostic, DiagnosticError, Reporter, render_json
 
-from .report import check_line, human, open_sizes, summary_table
+from .report import check_line, human, open_sizes, summary_footer, summary_json, summary_markdown, summary_table
 
 OK, SPEC_ERRORS, USAGE = 0, 1, 2
 
@@ -113,7 +115,13 @@ def _check_one(path: str, sets: dict, model: str | None, debug: bool, all_models
 
 
 def _atomic_write(out: Path, write: Callable[[Path], object]) -> None:
-    """Write through a temporary file so that a failed run leaves `out` untouched."""
+    """Write through a temporary file so that a failed run (or SIGTERM) leaves `out` untouched.
+
+    The file gets the mode a plain `open` would (0666 less the umask); a target the user made
+    read-only is refused rather than replaced.
+    """
+    if out.exists() and (not os.access(out, os.W_OK) or not out.stat().st_mode & 0o222):
+        raise Refused(f"cannot write {out}: it is read-only")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         # Keep the suffix: some writers (torch.export.save) check it.
@@ -121,12 +129,46 @@ def _atomic_write(out: Path, write: Callable[[Path], object]) -> None:
     except OSError as e:
         raise Refused(f"cannot write {out}: {e.strerror or e}") from None
     os.close(fd)
+    with _terminated_as_exit():
+        try:
+            write(Path(tmp))
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, out)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+@contextlib.contextmanager
+def progress(what: str):
+    """A progress line on stderr for a slow step (`building VGG16... 7.1 s`), only when stderr is a terminal."""
+    tty = sys.stderr.isatty()
+    if tty:
+        click.echo(f"{what}...", err=True, nl=False)
+    t0 = time.perf_counter()
     try:
-        write(Path(tmp))
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        yield
+    finally:
+        if tty:
+            click.echo(f" {time.perf_counter() - t0:.1f} s", err=True)
+
+
+@contextlib.contextmanager
+def _terminated_as_exit():
+    """SIGTERM raises SystemExit while a file is written, so the cleanup above runs."""
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 set_option = click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
@@ -185,14 +227,21 @@ def check(files: tuple[str, ...], sets: tuple[str, ...], model: str | None, fmt:
 @model_option
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="Fold blocks, repeats and groups nested deeper than N into one row.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="A table with its facts (parameters, memory, inputs, outputs) under it, Markdown, or JSON.")
 @debug_option
 @exits
-def summary(file: str, sets: tuple[str, ...], model: str | None, depth: int | None, debug: bool) -> int:
-    """A per-layer table: name, layer, output shape, parameters, MACs (static, no torch)."""
+def summary(file: str, sets: tuple[str, ...], model: str | None, depth: int | None, fmt: str, debug: bool) -> int:
+    """A per-layer table: name, layer, output shape, parameters, MACs, then memory and shapes (static, no torch)."""
     res = _check_one(file, parse_set(sets), model, debug)
     _print_diagnostics(res.diagnostics, "text")
     if res.ok:
-        click.echo(summary_table(res.graph, depth))
+        if fmt == "json":
+            click.echo(summary_json(res.graph, depth))
+        elif fmt == "markdown":
+            click.echo(summary_markdown(res.graph, depth))
+        else:
+            click.echo(summary_table(res.graph, depth) + "\n\n" + summary_footer(res.graph))
     return exit_code([res])
 
 
@@ -225,10 +274,11 @@ def run(file: str, sets: tuple[str, ...], model: str | None, batch: int, seed: i
 
     from .inputs import random_inputs
     from .lower import lower
-    torch.manual_seed(seed)
-    m = lower(g).eval()
+    with progress(f"building {g.name}"):
+        torch.manual_seed(seed)
+        m = lower(g).eval()
     xs = random_inputs(g, batch)
-    with torch.no_grad():
+    with torch.no_grad(), progress(f"running {g.name}"):
         out = m(*xs)
         times = []
         for _ in range(repeats):
@@ -251,28 +301,43 @@ def run(file: str, sets: tuple[str, ...], model: str | None, batch: int, seed: i
 @set_option
 @model_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the initial weights.")
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None, metavar="W.pt",
+              help="Write these trained weights (a state_dict, as .pt holds) instead of fresh ones.")
 @debug_option
 @exits
-def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed: int, debug: bool) -> int:
+def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed: int, weights: str | None,
+             debug: bool) -> int:
     """Build the model and write it: its state_dict, an exported program, ONNX, or Python source."""
-    from .export import WRITERS, ExportError
+    from .export import WRITERS, ExportError, symbolic_axes
 
     target = Path(out)
     if target.suffix not in WRITERS:
         raise click.BadParameter(f"unsupported format {target.suffix or '(none)'}; use "
                                  + ", ".join(WRITERS), param_hint="-o")
-    res = _check_one(file, parse_set(sets), model, debug)
+    values = parse_set(sets)
+    res = _check_one(file, values, model, debug)
     _print_diagnostics(res.diagnostics, "text")
     if not res.ok:
         return SPEC_ERRORS
     g = res.graph
+    # The axes the spec leaves symbolic stay free in .pt2 and .onnx: checked again without their values.
+    symbols = [k for k in values if k not in g.params_used]
+    free = _check_one(file, {k: v for k, v in values.items() if k not in symbols}, model, False) if symbols else res
     import torch
 
     from .lower import lower
-    torch.manual_seed(seed)
-    m = lower(g)
+    with progress(f"building {g.name}"):
+        torch.manual_seed(seed)
+        m = lower(g)
+    if weights is not None:
+        try:
+            m.load_state_dict(torch.load(weights, weights_only=True, map_location="cpu"), strict=True)
+        except (RuntimeError, OSError, TypeError, AttributeError) as e:
+            raise Refused(f"cannot load {weights}: {str(e).splitlines()[0]}") from None
     try:
-        _atomic_write(target, lambda tmp: WRITERS[target.suffix](g, m, tmp))
+        with progress(f"writing {target.name}"):
+            _atomic_write(target, lambda tmp: WRITERS[target.suffix](g, m, tmp, symbolic_axes(free.graph)
+                                                                     if free.ok else None))
     except ExportError as e:
         raise Refused(str(e)) from None
     click.echo(f"wrote {target}: {g.name}, {len(m.state_dict())} tensors, {g.params:,} parameters ({human(g.params)})")

@@ -1,24 +1,30 @@
 """Standalone PyTorch source from a checked graph: what `archlang compile SPEC -o model.py` writes.
 
 Stage: after checking, beside lowering. `python_source(graph)` returns the
-text of one Python file that needs only torch: an `nn.Module` subclass named
-after the model. It prints the lowering plan (`compiler.plan`) that
-`compiler.lower` executes, so `__init__` registers the same modules at the
-same §6 paths in the same order (a state_dict saved from `lower(graph)` loads
-with `strict=True`), and `forward` is straight-line code, one line per step,
-each with the value's inferred shape as a trailing comment (`# [B, 64, 56, 56]`).
+text of one Python file that needs only torch, written nanoGPT-style: one
+`nn.Module` class per block of the lowering plan's module tree
+(`compiler.plan.Block`: a block call, labelled group, repeat pass), each with
+its own `__init__` and `forward`, and the model's class last, named after the
+model. A level whose children chain is an `nn.Sequential(...)` of them, as
+torchvision writes `layer1`. Blocks whose text comes out the same share one
+class (GPT-2's twelve `GPT2Block`s); blocks that differ (a stride, a width)
+get their own (`BasicBlock_2`), since the classes take no arguments. It prints
+the plan that `compiler.lower` executes, so the same modules sit at the same
+§6 paths in the same order (a state_dict saved from `lower(graph)` loads with
+`strict=True`), and each `forward` is straight-line code, one line per step,
+with the value's inferred shape as a trailing comment (`# [B, 64, 56, 56]`).
 
 Nothing is written from a second table of layers: each element's module is
 built by its catalogue entry (`compiler.torch_layers`, on the meta device, so
 no weights are allocated) and its constructor call is read back from the
 module (`compiler.codegen_ctor`); archlang's own classes are copied into the
 file with the helpers they use (`compiler.codegen_sources`). This module
-decides only the Python: attribute and variable names, line layout.
+decides only the Python: class, attribute and variable names, line layout.
 
 Modules with no state that §6 numbers inside a named level (the `2` of
 `layer1.0.2`, a ReLU) are registered under a readable name (`relu_2`) instead:
-their position has no key in the state_dict, and `self.layer1[0].relu_2`
-reads better than `getattr(self.layer1[0], "2")`.
+their position has no key in the state_dict, and `self.relu_2` reads better
+than `getattr(self, "2")`.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from dsl.graph import ModelGraph, Node, Port
 
 from .codegen_ctor import CodegenError, call_text, ctor_args, is_torch
 from .codegen_sources import Sources
-from .plan import Bare, Call, Element, Pick, Residual, Step, lowering_plan
+from .plan import Bare, Block, Call, Element, Enter, ModulePath, Pick, Residual, lowering_plan
 from .torch_layers import REGISTRY
 
 WIDTH = 120
@@ -53,15 +59,12 @@ def _good_attr(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name) and not hasattr(nn.Module, name) and name != "training"
 
 
-class _Level:
-    """One container of §6: the model itself or a module with no forward."""
+class _Scope:
+    """How one class's code reaches the modules below it: attribute expressions and readable path parts."""
 
-    def __init__(self, path: tuple[str, ...]):
-        self.path = path
-        self.children: dict[str, _Level | Element] = {}  # a nested level, or an element placed here
-        self.is_list = False
-        self.expr = "self"
-        self.segs: tuple[str, ...] = ()  # its path as Python reaches it (`relu_2` for §6's `2`)
+    def __init__(self) -> None:
+        self.expr: dict[ModulePath, str] = {}  # a module path → its expression from the class's `self`
+        self.parts: dict[ModulePath, tuple[str, ...]] = {}  # ... and its path as Python reaches it (`relu_2`)
 
 
 class _Writer:
@@ -77,13 +80,20 @@ class _Writer:
         self.sources = Sources()
         self.ctor: dict[int, str] = {nid: self._ctor(m) for nid, m in self.modules.items()}
         self.root_alias = self.plan.root_alias
-        self.root = _Level(())
-        self.expr: dict[int, str] = {}  # node → how forward reaches its module or parameter
-        self.segs: dict[int, tuple[str, ...]] = {}
-        self.make: dict[int, str] = {}  # node → the __init__ statement that registers it
-        self.make_level: dict[tuple[str, ...], str] = {}
-        if self.root_alias is None:
-            self._layout()
+        self.elements: dict[ModulePath, Element] = {e.path: e for e in self.plan.elements}
+        self.blocks: dict[ModulePath, Block] = {b.path: b for b in self.plan.blocks}
+        self.children: dict[ModulePath, list[str]] = {}  # every module path → its child segments, in key order
+        for e in self.plan.elements:
+            for i in range(len(e.path)):
+                kids = self.children.setdefault(e.path[:i], [])
+                if e.path[i] not in kids:
+                    kids.append(e.path[i])
+        cls_name = g.name if g.name.isidentifier() else "Model"
+        self.reserved = {"self", "torch", "nn", cls_name, *(o.__name__ for o in self.sources.done),
+                         *(i.split()[-1] for i in self.sources.imports)}
+        self.classes: list[tuple[str, str, list[str], list[ModulePath]]] = []  # name, base, body, where used
+        self.class_of: dict[ModulePath, str] = {}
+        self.global_expr: dict[ModulePath, str] = {(): "self"}  # for the ties, written by the model
 
     def _ctor(self, m: nn.Module) -> str:
         cls = type(m)
@@ -98,67 +108,212 @@ class _Writer:
 
     # -- placement
 
-    def _layout(self) -> None:
-        levels = {(): self.root}
-        for e in self.plan.elements:
-            level = self.root
-            for i, seg in enumerate(e.path[:-1]):
-                child = level.children.get(seg)
-                if child is None:
-                    child = levels[e.path[: i + 1]] = _Level(e.path[: i + 1])
-                    level.children[seg] = child
-                level = child
-            level.children[e.path[-1]] = e
-        self._name_children(self.root)
+    def _stateless(self, path: ModulePath) -> bool:
+        e = self.elements.get(path)
+        return e is not None and not e.bare and not self.modules[e.node].state_dict()
 
-    def _stateless(self, item: _Level | Element) -> bool:
-        return isinstance(item, Element) and not item.bare and not self.modules[item.node].state_dict()
+    def _is_list(self, path: ModulePath) -> bool:
+        names = self.children.get(path, [])
+        return names == [str(i) for i in range(len(names))] and not any(
+            (e := self.elements.get((*path, s))) is not None and e.bare for s in names)
 
-    def _name_children(self, level: _Level) -> None:
-        names = list(level.children)
-        level.is_list = names == [str(i) for i in range(len(names))] and not any(
-            isinstance(c, Element) and c.bare for c in level.children.values())
+    def _value(self, path: ModulePath, indent: str) -> list[str]:
+        """The expression that makes the module at `path` (lines: a Sequential of blocks spans several)."""
+        e = self.elements.get(path)
+        if e is not None:
+            return [self.ctor[e.node] + (".weight" if e.bare else "")]
+        b = self.blocks.get(path)
+        if b is not None and not b.sequential:
+            return [f"{self._class(b)}()"]
+        if b is not None:
+            kids = [(*path, s) for s in self.children[path]]
+            items = [self._value(k, indent + "    ") for k in kids]
+            one = f"nn.Sequential({', '.join(i[0] for i in items)})"
+            if all(len(i) == 1 and k in self.blocks for i, k in zip(items, kids)) and len(indent + one) <= WIDTH - 30:
+                return [one]
+            lines = ["nn.Sequential("]
+            for item, k in zip(items, kids):
+                lines += [indent + "    " + item[0], *item[1:]]
+                lines[-1] += ","
+                e = self.elements.get(k)
+                if e is not None:  # each element's shape (and note) as `forward` would show it
+                    n = self.g.node(e.node)
+                    comment = "# " + "  ".join(x for x in (_shape_text(n, e.node in self.plan.multi), n.note) if x)
+                    if len(lines[-1]) + 2 + len(comment) <= WIDTH:
+                        lines[-1] += "  " + comment
+                    else:
+                        lines.insert(len(lines) - len(item), indent + "    " + comment)
+            return [*lines, indent + ")"]
+        return ["nn.ModuleList()" if self._is_list(path) else "nn.Module()"]
+
+    def _register(self, scope: _Scope, path: ModulePath, lines: list[str], base_is_list: bool) -> None:
+        """Statements that register the children of `path` (a class's own level, or a container in it)."""
+        here = scope.expr[path]
+        names = self.children.get(path, [])
+        is_list = base_is_list
         taken = {s for s in names if _good_attr(s)}
-        renamed = [s for s in names if not _good_attr(s) and self._stateless(level.children[s])]
-        kinds = [level.children[s].layer for s in renamed]
-        for seg, item in level.children.items():
-            if level.is_list:
-                expr = f"{level.expr}[{seg}]"
-                make = f"{level.expr}.append({{}})"
-                part = seg
+        renamed = [s for s in names if not _good_attr(s) and self._stateless((*path, s))]
+        kinds = [self.elements[(*path, s)].layer for s in renamed]
+        for seg in names:
+            child = (*path, seg)
+            if is_list:
+                expr, make, part = f"{here}[{seg}]", f"{here}.append({{}})", seg
             else:
                 attr = seg if _good_attr(seg) else None
                 if attr is None and seg in renamed:
-                    layer = item.layer
+                    layer = self.elements[child].layer
                     for cand in ((layer,) if kinds.count(layer) == 1 else ()) + (f"{layer}_{seg}",):
                         if _good_attr(cand) and cand not in taken:
                             attr = cand
                             taken.add(cand)
                             break
                 if attr is not None:
-                    expr, make, part = f"{level.expr}.{attr}", f"{level.expr}.{attr} = {{}}", attr
+                    expr, make, part = f"{here}.{attr}", f"{here}.{attr} = {{}}", attr
                 else:  # a numbered module with state in a named level: the key must stay
-                    how = "register_parameter" if isinstance(item, Element) and item.bare else "add_module"
-                    expr, make, part = f'getattr({level.expr}, "{seg}")', f'{level.expr}.{how}("{seg}", {{}})', seg
-            segs = (*level.segs, part)
-            if isinstance(item, _Level):
-                item.expr, item.segs = expr, segs
-                self._name_children(item)
-                self.make_level[item.path] = make.format("nn.ModuleList()" if item.is_list else "nn.Module()")
+                    e = self.elements.get(child)
+                    how = "register_parameter" if e is not None and e.bare else "add_module"
+                    expr, make, part = f'getattr({here}, "{seg}")', f'{here}.{how}("{seg}", {{}})', seg
+            scope.expr[child] = expr
+            scope.parts[child] = (*scope.parts[path], part)
+            value = self._value(child, _IND)
+            before, after = make.split("{}")
+            if len(value) == 1:
+                lines += _fit(before + value[0] + after, None)
             else:
-                self.expr[item.node], self.segs[item.node] = expr, segs
-                self.make[item.node] = make.format(self.ctor[item.node] + (".weight" if item.bare else ""))
+                lines += [_IND + before + value[0], *value[1:-1], value[-1] + after]
+            if child not in self.elements and child not in self.blocks:
+                # A container with no forward of its own: its children are registered here.
+                self._register(scope, child, lines, self._is_list(child))
+
+    # -- one class per block
+
+    def _class(self, b: Block) -> str:
+        """The class of block `b` (written once per distinct text); its name."""
+        scope = _Scope()
+        scope.expr[b.path], scope.parts[b.path] = "self", ()
+        is_list = self._is_list(b.path)
+        init = [f"{_IND}super().__init__()"]
+        self._register(scope, b.path, init, is_list)
+        forward = self._forward(b, scope)
+        base = "nn.Sequential" if is_list and self.children.get(b.path) else "nn.Module"
+        body = [*init, "", *forward]
+        for name, cbase, cbody, used in self.classes:
+            if cbase == base and cbody == body and (name == b.cls or name.startswith(b.cls + "_")):
+                used.append(b.path)
+                self.class_of[b.path] = name
+                return name
+        name, k = b.cls if b.cls.isidentifier() else "Block", 2
+        base_name = name
+        while name in self.reserved:
+            name, k = f"{base_name}_{k}", k + 1
+        self.reserved.add(name)
+        self.classes.append((name, base, body, [b.path]))
+        self.class_of[b.path] = name
+        return name
+
+    def _forward(self, b: Block, scope: _Scope) -> list[str]:
+        g = self.g
+        multi = self.plan.multi
+        var: dict[int, str] = {}
+        taken: set[str] = set(self.reserved)
+        root = not b.path
+
+        def name(nid: int, base: str) -> str:
+            base = "".join(c if c.isalnum() or c == "_" else "_" for c in base) or "x"
+            if base[0].isdigit() or keyword.iskeyword(base):
+                base = f"{g.nodes[nid].layer}_{base}"
+            cand, k = base, 2
+            while cand in taken:
+                cand, k = f"{base}_{k}", k + 1
+            taken.add(cand)
+            var[nid] = cand
+            return cand
+
+        for j, arg in zip(b.inputs, b.args):
+            taken.add(arg)
+            var[j] = arg
+        own_paths = [scope.parts[s.path] for s in b.steps if isinstance(s, (Call, Bare, Enter)) and s.path]
+        own_paths += [(*scope.parts.get(s.path[:-1], ()), s.path[-1]) for s in b.steps if isinstance(s, Residual)]
+
+        def short(segs: tuple[str, ...]) -> str:
+            """The shortest tail of the path that names one place in the class (`wte`, `h_3_attn`)."""
+            for k in range(len(segs) - 1, -1, -1):
+                tail = segs[k:]
+                if not tail[0][0].isdigit() and sum(p[-len(tail):] == tail for p in own_paths) == 1:
+                    return "_".join(tail)
+            return "_".join(segs)
+
+        def val(j: int) -> str:
+            return f"{var[j]}[0]" if j in multi else var[j]
+
+        lines: list[str] = []
+        for step in b.steps:
+            if isinstance(step, Enter):
+                args = [var[j] for j in step.inputs]
+                first = name(step.outputs[0], short(scope.parts[step.path]))
+                rest = [name(j, g.node(j).name.replace(".", "_")) for j in step.outputs[1:]]
+                n = g.node(step.outputs[0])
+                shape = _shape_text(n, n.id in multi) + ("" if not rest else ", ...")
+                target = ", ".join([first, *rest])
+                lines += _fit(f"{target} = {scope.expr[step.path]}({', '.join(args)})", None, shape)
+                continue
+            n = g.node(step.node)
+            if isinstance(step, Pick):
+                stmt = f"{var[step.source]}[{step.index}]"
+                name(step.node, f"{var[step.source]}_{step.member}")
+            elif isinstance(step, Residual):  # the implicit ⊕ of a residual
+                stmt = " + ".join(val(j) for j in step.inputs)
+                name(step.node, short((*scope.parts.get(step.path[:-1], ()), step.path[-1])))
+            elif isinstance(step, Bare):
+                cls = type(self.modules[step.node]).__name__
+                stmt = f"{cls}.apply({', '.join(val(j) for j in step.inputs)}, {scope.expr[step.path]})"
+                name(step.node, short(scope.parts[step.path]))
+            else:
+                args = [val(j) for j in step.inputs] + [f"{k}={val(j)}" for k, j in step.refs]
+                if not step.path:  # the root alias: the model is this one module
+                    stmt = f"super().forward({', '.join(args)})"
+                    name(step.node, n.layer)
+                else:
+                    stmt = f"{scope.expr[step.path]}({', '.join(args)})"
+                    name(step.node, short(scope.parts[step.path]))
+            lines += _fit(f"{var[step.node]} = {stmt}", n.note, _shape_text(n, n.id in multi))
+        outs = [val(j) if root else var[j] for j in b.outputs]
+        lines += ([""] if len(lines) > 3 else []) + [f"{_IND}return {', '.join(outs)}"]
+
+        def kind(j: int, out: bool) -> str:
+            return "tuple" if j in multi and not (out and root) else "torch.Tensor"
+
+        ins = "".join(f", {arg}: {kind(j, False)}" for j, arg in zip(b.inputs, b.args))
+        rets = [kind(j, True) for j in b.outputs]
+        ret = rets[0] if len(rets) == 1 else f"tuple[{', '.join(rets)}]"
+        return [f"    def forward(self{ins}) -> {ret}:", *lines]
 
     # -- the text
 
     def text(self) -> str:
         g = self.g
         cls_name = g.name if g.name.isidentifier() else "Model"
-        init, forward = self._init_lines(), self._forward_lines()
+        root = self.plan.blocks[0]
         if self.root_alias is not None:
-            base = self.ctor[self.root_alias.node].split("(")[0]
+            call = self.ctor[self.root_alias.node]
+            base = call.split("(")[0]
+            init = [f"{_IND}super().__init__({call[call.index('(') + 1:-1]})"]
+            scope = _Scope()
+            scope.expr[()], scope.parts[()] = "self", ()
+            forward = self._forward(root, scope)
         else:
-            base = "nn.Sequential" if self.root.is_list and self.root.children else "nn.Module"
+            scope = _Scope()
+            scope.expr[()], scope.parts[()] = "self", ()
+            is_list = self._is_list(())
+            base = "nn.Sequential" if is_list and self.children.get(()) else "nn.Module"
+            init = [f"{_IND}super().__init__()"]
+            self._register(scope, (), init, is_list)
+            for e in self.plan.elements:
+                for tie in e.ties:
+                    owner = self.plan.element(tie.owner)
+                    source = self._reach(owner.path) + ("" if owner.bare else f".{tie.param}")
+                    init += _fit(f"{self._reach(e.path)}.{tie.param} = {source}", "one tensor under both names (tie=)")
+            forward = self._forward(root, scope)
         stdlib = sorted(i for i in self.sources.imports if i.split()[1].split(".")[0] in sys.stdlib_module_names)
         third = sorted(self.sources.imports - set(stdlib), key=lambda s: (s.startswith("from"), s))
         head = ['"""' + self._doc() + '"""', ""]
@@ -169,18 +324,36 @@ class _Writer:
         head += third
         parts = ["\n".join(head)]
         parts += self.sources.blocks
-        ins = ", ".join(f"{self.var[p.node]}: torch.Tensor" for p in g.inputs)
-        ret = "torch.Tensor" if len(g.outputs) == 1 else f"tuple[{', '.join(['torch.Tensor'] * len(g.outputs))}]"
+        for name, cbase, body, used in self.classes:
+            where = ", ".join(".".join(p) for p in used)
+            doc = _fit(f'"""{self.blocks[used[0]].cls} at {where}."""', None)
+            if len(doc) > 1 or len(doc[0]) > WIDTH - 4:
+                doc = [f'{_IND}"""{self.blocks[used[0]].cls}, used {len(used)} times ({".".join(used[0])}, ...)."""']
+            parts.append("\n".join([f"class {name}({cbase}):", doc[0][4:], "", "    def __init__(self) -> None:",
+                                    *body]))
         body = [f"class {cls_name}({base}):",
                 f'    """{g.name} of {Path(g.file).name}; new weights, or trained ones through `load_state_dict`."""',
                 "",
                 "    def __init__(self) -> None:",
                 *init,
                 "",
-                f"    def forward(self, {ins}) -> {ret}:",
                 *forward]
         parts.append("\n".join(body))
         return "\n\n\n".join(parts) + "\n"
+
+    def _reach(self, path: ModulePath) -> str:
+        """`path` as the model's `__init__` reaches it, through each class's attribute names."""
+        expr = "self"
+        for i, seg in enumerate(path):
+            parent = path[:i]
+            if seg.isdigit() and (self._is_list(parent) or self.blocks.get(parent, None) is not None
+                                  and self.blocks[parent].sequential):
+                expr += f"[{seg}]"
+            elif _good_attr(seg):
+                expr += f".{seg}"
+            else:
+                expr = f'getattr({expr}, "{seg}")'
+        return expr
 
     def _doc(self) -> str:
         g = self.g
@@ -199,109 +372,6 @@ class _Writer:
         lines += ["", "It needs only torch. Its state_dict keys are the spec's names, so the weights of",
                   "`archlang compile ... -o model.pt` load with `load_state_dict(..., strict=True)`.", ""]
         return "\n".join(lines)
-
-    def _group(self, n: Node) -> int | None:
-        """The block a node belongs to (a block call or repeat pass, else a labelled group), for blank lines."""
-        frames = {f.id: f for f in self.g.frames}
-        chain = []
-        f = n.frame
-        while f is not None:
-            chain.append(frames[f])
-            f = frames[f].parent
-        inner = next((fr.id for fr in chain if fr.kind in ("block", "pass")), None)
-        groups = [fr.id for fr in chain if fr.kind == "group"]
-        return inner if inner is not None else (groups[-1] if groups else None)
-
-    def _init_lines(self) -> list[str]:
-        if self.root_alias is not None:
-            call = self.ctor[self.root_alias.node]
-            return [f"{_IND}super().__init__({call[call.index('(') + 1:-1]})"]
-        lines = [f"{_IND}super().__init__()"]
-        made: set[tuple[str, ...]] = set()
-        group = None
-        for e in self.plan.elements:
-            n = self.g.node(e.node)
-            if self._group(n) != group and len(lines) > 1 and not self.root.is_list:
-                lines.append("")
-            group = self._group(n)
-            for i in range(1, len(e.path)):
-                if e.path[:i] not in made:
-                    made.add(e.path[:i])
-                    lines += _fit(self.make_level[e.path[:i]], "")
-            lines += _fit(self.make[e.node], "")
-            for tie in e.ties:
-                owner = self.plan.element(tie.owner)
-                source = self.expr[owner.node] + ("" if owner.bare else f".{tie.param}")
-                lines += _fit(f"{self.expr[e.node]}.{tie.param} = {source}", "one tensor under both names (tie=)")
-        return lines
-
-    def _forward_lines(self) -> list[str]:
-        g = self.g
-        steps = {s.node: s for s in self.plan.steps}
-        multi = {s.node for s in self.plan.steps if isinstance(s, Call) and s.multi}
-        reserved = {"self", *(i.split()[-1] for i in self.sources.imports), *(o.__name__ for o in self.sources.done)}
-        self.var: dict[int, str] = {}
-        taken: set[str] = set(reserved)
-
-        def name(nid: int, base: str) -> None:
-            base = "".join(c if c.isalnum() or c == "_" else "_" for c in base) or "x"
-            if base[0].isdigit() or keyword.iskeyword(base):
-                base = f"{g.nodes[nid].layer}_{base}"
-            cand, k = base, 2
-            while cand in taken:
-                cand, k = f"{base}_{k}", k + 1
-            taken.add(cand)
-            self.var[nid] = cand
-
-        paths = {*self.segs.values(), *(s.path for s in self.plan.steps if isinstance(s, Residual))}
-
-        def short(segs: tuple[str, ...]) -> str:
-            """The shortest tail of the path that names one place in the model (`wte`, `h_3_attn`)."""
-            for k in range(len(segs) - 1, -1, -1):
-                tail = segs[k:]
-                if not tail[0][0].isdigit() and sum(p[-len(tail):] == tail for p in paths) == 1:
-                    return "_".join(tail)
-            return "_".join(segs)
-
-        def val(j: int) -> str:
-            return f"{self.var[j]}[0]" if j in multi else self.var[j]
-
-        def code(step: Step) -> str:
-            if isinstance(step, Pick):
-                name(step.node, f"{self.var[step.source]}_{step.member}")
-                return f"{self.var[step.source]}[{step.index}]"
-            args = [val(j) for j in step.inputs]
-            if isinstance(step, Residual):  # the implicit ⊕ of a residual
-                name(step.node, short(step.path))
-                return " + ".join(args)
-            if isinstance(step, Bare):
-                name(step.node, short(self.segs[step.node]))
-                cls = type(self.modules[step.node]).__name__
-                return f"{cls}.apply({', '.join(args)}, {self.expr[step.node]})"
-            args += [f"{k}={val(j)}" for k, j in step.refs]
-            if not step.path:  # the root alias: the model is this one module
-                name(step.node, g.node(step.node).layer)
-                return f"super().forward({', '.join(args)})"
-            name(step.node, short(self.segs[step.node]))
-            return f"{self.expr[step.node]}({', '.join(args)})"
-
-        lines: list[str] = []
-        group = None
-        for n in g.nodes:  # inputs named in the graph's order, among the steps
-            if n.kind == "input":
-                name(n.id, n.name)
-                continue
-            step = steps.get(n.id)
-            if step is None:  # a member nothing reads
-                continue
-            if self._group(n) != group and lines and not self.root.is_list:
-                lines.append("")
-            group = self._group(n)
-            stmt = code(step)
-            lines += _fit(f"{self.var[n.id]} = {stmt}", n.note, _shape_text(n, n.id in multi))
-        outs = [val(p.node) for p in g.outputs]
-        lines += ([""] if len(lines) > 3 else []) + [f"{_IND}return {', '.join(outs)}"]
-        return lines
 
 
 def _shape_text(n: Node, multi: bool) -> str:

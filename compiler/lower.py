@@ -2,38 +2,132 @@
 
 Stage: after checking. It executes the lowering plan (`compiler.plan`): each
 element's module is built by its catalogue entry and registered at its §6
-path (`layer1.0.conv1`) inside plain container modules, so `state_dict()`
-keys are the spec's names. `forward` walks the plan's steps in order — no
-code generation, nothing from the spec is evaluated — and frees each value
-after its last use. It traces under `torch.compile(fullgraph=True)` and
-`torch.export`.
+path (`layer1.0.conv1`), so `state_dict()` keys are the spec's names. The
+levels above them are the plan's module tree: every block call, labelled
+group, repeat and pass is a module with its own `forward` over the values it
+reads, named (`forward(self, x)`; the model's `forward(self, image)`), so
+hooks fire at every level, `model.layer1(x)` runs, and `torch.fx` traces.
+A level whose children run one after another on one value is an
+`nn.Sequential`, as torchvision's `layer1` is. Each `forward` walks its
+block's steps in order — nothing from the spec is evaluated — and frees each
+value after its last use. It traces under `torch.compile(fullgraph=True)`
+and `torch.export`.
+
+The one piece of generated code is each block class's `forward` signature:
+a line that passes its named arguments on to the shared step walker, so that
+`inspect` and `torch.fx` see real argument names. The names are the plan's,
+checked identifiers; classes are made once per (name, arguments) and pickle
+through `_remake`.
 """
 
 from __future__ import annotations
 
+import functools
+import keyword
 from collections.abc import Callable
+from dataclasses import replace
 
-import torch
 from torch import nn
 
 from dsl.graph import ModelGraph
 
-from .plan import Bare, Call, ModulePath, Pick, Residual, lowering_plan
+from .plan import Bare, Block, Call, Enter, ModulePath, Pick, Plan, Residual, lowering_plan
 from .torch_layers import REGISTRY
 
 
 class Level(nn.Module):
-    """A container for the modules of one level (§6); it has no forward."""
+    """A container of §6 whose steps the graph interleaves with outer ones: the block around it runs them."""
 
 
-class ArchModule(nn.Module):
-    def __init__(self, graph: ModelGraph):
-        super().__init__()
+class BlockModule(nn.Module):
+    """A level of the module tree with its own forward: it runs its block's steps (`compiler.plan.Block`)."""
+
+    _key: tuple[str, tuple[str, ...], bool] = ("BlockModule", (), False)
+
+    def _setup(self, block: Block, plan: Plan, apply: dict[int, Callable]) -> None:
+        cut = len(block.path)
+        # Plain attributes (not submodules): the steps with paths relative to this module.
+        self._steps = tuple(_relative(s, cut) for s in block.steps)
+        self._inputs = block.inputs
+        self._outputs = block.outputs
+        self._multi = plan.multi
+        self._bare_apply = {k: v for k, v in apply.items() if any(getattr(s, "node", None) == k for s in block.steps)}
+        self._root = not block.path
+
+    def _at(self, path: ModulePath):
+        m = self
+        for seg in path:
+            m = getattr(m, seg)
+        return m
+
+    def _run(self, args: tuple):
+        vals = dict(zip(self._inputs, args))
+        multi = self._multi
+
+        def val(j: int):
+            return vals[j][0] if j in multi else vals[j]
+
+        for step in self._steps:
+            if isinstance(step, Call):
+                m = self._at(step.path) if step.path else self._root_alias
+                vals[step.node] = m(*[val(j) for j in step.inputs], **{name: val(j) for name, j in step.refs})
+            elif isinstance(step, Enter):
+                out = self._at(step.path)(*[vals[j] for j in step.inputs])
+                if len(step.outputs) == 1:
+                    vals[step.outputs[0]] = out
+                else:
+                    for j, o in zip(step.outputs, out):
+                        vals[j] = o
+            elif isinstance(step, Bare):
+                vals[step.node] = self._bare_apply[step.node](val(step.inputs[0]), self._at(step.path))
+            elif isinstance(step, Pick):
+                vals[step.node] = vals[step.source][step.index]
+            elif isinstance(step, Residual):
+                vals[step.node] = val(step.inputs[0]) + val(step.inputs[1])
+            for j in step.frees:
+                del vals[j]
+        # The model gives a multi-result layer's value; a block gives the whole tuple, for the picks outside.
+        outs = tuple(val(j) if self._root else vals[j] for j in self._outputs)
+        return outs[0] if len(outs) == 1 else outs
+
+    def __reduce_ex__(self, protocol):
+        return _remake, self._key, self.__getstate__()
+
+
+def _relative(step, cut: int):
+    return replace(step, path=step.path[cut:]) if hasattr(step, "path") and step.path else step
+
+
+@functools.cache
+def block_class(name: str, args: tuple[str, ...], root: bool = False) -> type:
+    """The module class of a block: `name`, with `forward(self, <args>)` over the shared step walker."""
+    if not all(a.isidentifier() and not keyword.iskeyword(a) and a != "self" for a in args):
+        raise ValueError(f"not argument names: {args}")
+    params = ", ".join(args)
+    src = f"def forward(self{', ' if args else ''}{params}):\n    return self._run(({params}{',' if args else ''}))\n"
+    namespace: dict = {}
+    exec(compile(src, f"<archlang {name}.forward>", "exec"), namespace)  # noqa: S102  (names checked above)
+    base = ArchModule if root else BlockModule
+    cls_name = name if name.isidentifier() else "Block"
+    return type(cls_name, (base,), {"forward": namespace["forward"], "__module__": __name__,
+                                    "__qualname__": cls_name, "_key": (name, args, root)})
+
+
+def _remake(name: str, args: tuple[str, ...], root: bool):
+    cls = block_class(name, args, root)
+    return cls.__new__(cls)
+
+
+class ArchModule(BlockModule):
+    """The model: the root of the module tree (its class is named after the spec's model)."""
+
+    def _build(self, graph: ModelGraph, plan: Plan) -> None:
         self.spec_name = graph.name
-        plan = lowering_plan(graph, REGISTRY)
         shapes = {n.id: n.shape for n in graph.nodes}
         built: dict[int, nn.Module] = {}
-        self._apply: dict[int, Callable] = {}  # bare elements: their class's `apply(x, weight)`
+        apply: dict[int, Callable] = {}  # bare elements: their class's `apply(x, weight)`
+        levels = {b.path: b for b in plan.blocks}
+        self._made: dict[ModulePath, nn.Module] = {}
         for e in plan.elements:
             n = graph.node(e.node)
             module = REGISTRY[e.layer].build(n, [shapes[i] for i in n.inputs])
@@ -53,18 +147,30 @@ class ArchModule(nn.Module):
             elif e.bare:
                 # One tensor kept as a plain parameter at the element's own path
                 # (`class_token`, `encoder.pos_embedding`), as torchvision's ViT does.
-                self._place(e.path, module.weight)
-                self._apply[e.node] = type(module).apply
+                self._place(e.path, module.weight, levels)
+                apply[e.node] = type(module).apply
             else:
-                self._place(e.path, module)
+                self._place(e.path, module, levels)
+        for b in plan.blocks:
+            m = self if not b.path else self._made[b.path]
+            if isinstance(m, BlockModule):
+                m._setup(b, plan, apply)
+        del self._made
         self._plan = plan
 
-    def _place(self, path: ModulePath, item: nn.Module | nn.Parameter) -> None:
+    def _place(self, path: ModulePath, item: nn.Module | nn.Parameter, levels: dict[ModulePath, Block]) -> None:
         parent: nn.Module = self
-        for seg in path[:-1]:
+        for i, seg in enumerate(path[:-1]):
             child = parent._modules.get(seg)
             if child is None:
-                child = Level()
+                b = levels.get(path[: i + 1])
+                if b is None:
+                    child = Level()
+                elif b.sequential:
+                    child = nn.Sequential()
+                else:
+                    child = block_class(b.cls, b.args)()
+                self._made[path[: i + 1]] = child
                 parent.add_module(seg, child)
             parent = child
         if isinstance(item, nn.Parameter):
@@ -72,37 +178,10 @@ class ArchModule(nn.Module):
         else:
             parent.add_module(path[-1], item)
 
-    def _at(self, path: ModulePath):
-        m = self
-        for seg in path:
-            m = getattr(m, seg)
-        return m
-
-    def forward(self, *inputs: torch.Tensor):
-        plan = self._plan
-        vals: list = [None] * plan.size
-        multi: dict = {}  # full results of layers with members, for their picks
-        for idx, x in zip(plan.inputs, inputs):
-            vals[idx] = x
-        for step in plan.steps:
-            if isinstance(step, Call):
-                m = self._at(step.path) if step.path else self._root_alias
-                out = m(*[vals[j] for j in step.inputs], **{name: vals[j] for name, j in step.refs})
-                if step.multi:
-                    multi[step.node] = out
-                    out = out[0]
-                vals[step.node] = out
-            elif isinstance(step, Bare):
-                vals[step.node] = self._apply[step.node](vals[step.inputs[0]], self._at(step.path))
-            elif isinstance(step, Pick):
-                vals[step.node] = multi[step.source][step.index]
-            elif isinstance(step, Residual):
-                vals[step.node] = vals[step.inputs[0]] + vals[step.inputs[1]]
-            for j in step.frees:
-                vals[j] = None
-        outs = tuple(vals[i] for i in plan.outputs)
-        return outs[0] if len(outs) == 1 else outs
-
 
 def lower(graph: ModelGraph) -> ArchModule:
-    return ArchModule(graph)
+    plan = lowering_plan(graph, REGISTRY)
+    root = plan.blocks[0]
+    m = block_class(graph.name, root.args, root=True)()
+    m._build(graph, plan)
+    return m

@@ -16,7 +16,17 @@ catalogue it is given, looked up by layer name.
   (run an element's module), `Bare` (compute from a bare parameter), `Pick`
   (one member of a multi-result layer, `enc.last`) and `Residual` (the
   implicit ⊕). Each step lists the values it reads last (`frees`), so
-  `forward` can drop them; a model output is never freed.
+  `forward` can drop them; a model output is never freed. A multi-result
+  layer's value is its whole tuple (`multi`); its readers take item 0.
+- `Block`: the module tree. Every level of §6 that holds modules (a block
+  call, a labelled group, a repeat and each of its passes) is a module with
+  its own `forward` over the values it reads (`inputs`, named by `args`),
+  returning what the outside reads of it (`outputs`, its result first). Its
+  `steps` are its own, a sub-block's run as one `Enter`; `Plan.blocks[0]` is
+  the model. A level whose children run one after another on one value is
+  `sequential` (an `nn.Sequential`, as torchvision's `layer1`); a level whose
+  steps the graph interleaves with outer ones stays a plain container, its
+  steps run by the block around it.
 
 Not here: building modules (the catalogue's builders), naming Python
 variables and attributes (codegen's business).
@@ -24,8 +34,10 @@ variables and attributes (codegen's business).
 
 from __future__ import annotations
 
+import keyword
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -110,12 +122,41 @@ Step = Call | Bare | Pick | Residual
 
 
 @dataclass(frozen=True)
+class Enter:
+    """Run a sub-block's module on the values it reads; it gives back `outputs` (one value: not a tuple)."""
+
+    block: int  # index in `Plan.blocks`
+    path: ModulePath
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    frees: tuple[int, ...] = ()
+
+
+BlockStep = Step | Enter
+
+
+@dataclass(frozen=True)
+class Block:
+    """One module of the tree with a forward: the model (path `()`), a block call, group, repeat or pass."""
+
+    path: ModulePath
+    cls: str  # its class name: the block's (`BasicBlock`), the label's (`Transformer`), `Sequential`
+    args: tuple[str, ...]  # forward's argument names, one per input
+    inputs: tuple[int, ...]  # the outer values it reads, in the order it first reads them
+    outputs: tuple[int, ...]  # the values the outside reads of it, its result first
+    steps: tuple[BlockStep, ...]
+    sequential: bool = False  # its steps run its children `0`, `1`, ... one after another on one value
+
+
+@dataclass(frozen=True)
 class Plan:
     elements: tuple[Element, ...]  # in the graph's order, which is the order modules are registered in
     steps: tuple[Step, ...]  # in the graph's order; inputs are no steps
     inputs: tuple[int, ...]  # the nodes of the model's inputs, in order
     outputs: tuple[int, ...]
     size: int  # nodes in the graph: a value slot for each
+    blocks: tuple[Block, ...] = ()  # the module tree, the model first, every block before its sub-blocks
+    multi: frozenset[int] = frozenset()  # values that are a tuple (a layer that returns its members too)
 
     @cached_property
     def _by_node(self) -> dict[int, Element]:
@@ -162,4 +203,166 @@ def lowering_plan(graph: ModelGraph, catalogue: Mapping[str, LayerFacts]) -> Pla
             steps.append(Bare(n.id, path, n.inputs, frees))
         else:
             steps.append(Call(n.id, path, n.inputs, tuple(n.refs.items()), n.id in multi, frees))
-    return Plan(tuple(elements), tuple(steps), tuple(p.node for p in graph.inputs), outputs, len(graph.nodes))
+    inputs = tuple(p.node for p in graph.inputs)
+    blocks = _Tree(graph, elements, steps, inputs, outputs).blocks()
+    return Plan(tuple(elements), tuple(steps), inputs, outputs, len(graph.nodes), blocks, frozenset(multi))
+
+
+# ---------------------------------------------------------------- the module tree
+
+
+def _reads(s: BlockStep) -> tuple[int, ...]:
+    if isinstance(s, Pick):
+        return (s.source,)
+    if isinstance(s, Call):
+        return (*s.inputs, *(j for _, j in s.refs))
+    return s.inputs
+
+
+def _made(s: BlockStep) -> tuple[int, ...]:
+    return s.outputs if isinstance(s, Enter) else (s.node,)
+
+
+def _camel(label: str) -> str:
+    name = "".join(w[:1].upper() + w[1:] for w in re.split(r"[^0-9A-Za-z]+", label) if w)
+    return name if name[:1].isalpha() else "Block" + name
+
+
+_CLASS_OF = {"block": 0, "group": 1, "chain": 1, "repeat": 2, "pass": 3}
+
+
+class _Tree:
+    """The module tree of a plan's steps: which level runs which step, what each level reads and gives back."""
+
+    def __init__(self, graph: ModelGraph, elements: list[Element], steps: list[Step],
+                 inputs: tuple[int, ...], outputs: tuple[int, ...]):
+        self.g = graph
+        self.steps = steps
+        self.model_inputs = inputs
+        self.model_outputs = outputs
+        levels = {e.path[:i] for e in elements for i in range(1, len(e.path))}
+
+        def level_of(path: ModulePath) -> ModulePath:
+            return next((path[:k] for k in range(len(path) - 1, 0, -1) if path[:k] in levels), ())
+
+        home: dict[int, ModulePath] = {s.node: level_of(s.path) for s in steps if not isinstance(s, Pick)}
+        readers: dict[int, list[ModulePath]] = {}
+        for s in steps:
+            for j in _reads(s):
+                readers.setdefault(j, []).append(home.get(s.node, ()))
+        for s in steps:
+            if isinstance(s, Pick):  # where its source and every reader are: the source's level gives it out
+                where = home[s.source]
+                for r in (*readers.get(s.node, ()), *(() for o in outputs if o == s.node)):
+                    k = 0
+                    while k < min(len(where), len(r)) and where[k] == r[k]:
+                        k += 1
+                    where = where[:k]
+                home[s.node] = where
+        self.home = home
+        self.position = {s.node: i for i, s in enumerate(steps)}
+        self.within: dict[ModulePath, list[int]] = {}  # level → positions of the steps at or below it
+        for i, s in enumerate(steps):
+            h = home[s.node]
+            for k in range(1, len(h) + 1):
+                self.within.setdefault(h[:k], []).append(i)
+        # A level the graph interleaves with outer steps cannot run as one call: it stays a container.
+        self.kept = {p for p, at in self.within.items() if at[-1] - at[0] + 1 == len(at)}
+        self.frames: dict[str, list] = {}
+        for f in graph.frames:
+            self.frames.setdefault(f.path, []).append(f)
+        self.out: list[Block | None] = []
+
+    def blocks(self) -> tuple[Block, ...]:
+        self._block((), tuple(range(len(self.steps))))
+        return tuple(b for b in self.out if b is not None)
+
+    def _child(self, level: ModulePath, node: int) -> ModulePath | None:
+        """The kept level just below `level` that runs `node`'s step, or None when `level` runs it itself."""
+        h = self.home[node]
+        return next((h[:k] for k in range(len(level) + 1, len(h) + 1) if h[:k] in self.kept), None)
+
+    def _io(self, positions: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        inside = [self.steps[i] for i in positions]
+        made = {s.node for s in inside}
+        inputs = tuple(dict.fromkeys(j for s in inside for j in _reads(s) if j not in made))
+        outside = set(self.model_outputs)
+        for i, s in enumerate(self.steps):
+            if i < positions[0] or i > positions[-1]:
+                outside.update(_reads(s))
+        outs = [s.node for s in inside if s.node in outside]
+        result = inside[-1].node
+        if result in outs:  # the block's result first, then the members read later
+            outs.remove(result)
+            outs.insert(0, result)
+        return inputs, tuple(outs)
+
+    def _args(self, inputs: tuple[int, ...]) -> tuple[str, ...]:
+        names: list[str] = []
+        for k, j in enumerate(inputs):
+            n = self.g.node(j)
+            base = "x" if k == 0 and n.kind != "input" else re.sub(r"\W", "_", n.name)
+            if not base.isidentifier() or keyword.iskeyword(base) or base == "self":
+                base = f"x{k}"
+            cand, i = base, 2
+            while cand in names:
+                cand, i = f"{base}_{i}", i + 1
+            names.append(cand)
+        return tuple(names)
+
+    def _class(self, level: ModulePath) -> str:
+        frames = sorted(self.frames.get(".".join(level), ()), key=lambda f: _CLASS_OF.get(f.kind, 9))
+        if not frames:
+            return _camel(level[-1]) if level else _camel(self.g.name)
+        f = frames[0]
+        if f.kind == "block":
+            return f.name
+        if f.kind == "pass":
+            parent = self.g.frames[f.parent] if f.parent is not None else None
+            return _camel(parent.name if parent is not None else "repeat") + "Pass"
+        return _camel(f.name)
+
+    def _block(self, level: ModulePath, positions: tuple[int, ...]) -> int:
+        index = len(self.out)
+        self.out.append(None)
+        inputs, outputs = self._io(positions) if level else (self.model_inputs, self.model_outputs)
+        own: list[BlockStep] = []
+        k = 0
+        while k < len(positions):
+            s = self.steps[positions[k]]
+            child = self._child(level, s.node)
+            if child is None:
+                own.append(s)
+                k += 1
+                continue
+            run = tuple(self.within[child])
+            sub_in, sub_out = self._io(run)
+            sub = self._block(child, run)
+            own.append(Enter(sub, child, sub_in, sub_out))
+            k += len(run)
+        last: dict[int, int] = {}
+        for i, s in enumerate(own):
+            for j in _reads(s):
+                last[j] = i
+        own = [replace(s, frees=tuple(j for j in dict.fromkeys(_reads(s)) if last[j] == i and j not in outputs))
+               for i, s in enumerate(own)]
+        sequential = bool(level) and self._sequential(level, own, inputs, outputs)
+        cls = "Sequential" if sequential else self._class(level)
+        self.out[index] = Block(level, cls, self._args(inputs), inputs, outputs, tuple(own), sequential)
+        return index
+
+    def _sequential(self, level: ModulePath, own: list[BlockStep], inputs: tuple[int, ...],
+                    outputs: tuple[int, ...]) -> bool:
+        """Its children `0`, `1`, ... each read only the one before: an `nn.Sequential` runs them."""
+        current = inputs
+        if len(inputs) != 1:
+            return False
+        for k, s in enumerate(own):
+            if isinstance(s, (Bare, Residual, Pick)) or isinstance(s, Call) and (s.multi or s.refs):
+                return False
+            if s.path != (*level, str(k)) or _reads(s) != current:
+                return False
+            current = _made(s)
+            if len(current) != 1:
+                return False
+        return current == outputs

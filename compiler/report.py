@@ -108,3 +108,84 @@ def summary_table(g: ModelGraph, depth: int | None = None) -> str:
     rule = "  ".join("-" * w for w in widths)
     out = [f"{g.name} ({g.file})", line(header), rule, *(line(r) for r in rows), rule, line(total)]
     return "\n".join(out)
+
+
+# ---------------------------------------------------------------- the facts under the table (torchinfo's footer)
+
+_BYTES = {"float": 4, "int": 8}  # float32 weights and activations, int64 token ids
+
+
+def _size(shape, dtype: str):
+    total = _BYTES.get(dtype, 4)
+    for d in shape:
+        total = total * d
+    return total
+
+
+def _mb(n) -> str:
+    return f"{n / 1e6:,.2f} MB" if is_concrete(n) else f"{n} B"
+
+
+def summary_facts(g: ModelGraph) -> dict:
+    """What a reader of a summary wants besides the rows: parameters by kind, memory, inputs and outputs.
+
+    Every parameter of a built model is trainable (a spec cannot freeze one). Buffers (batchnorm's running
+    statistics) are known only to the torch half of the catalogue, so `summary`, which needs no torch,
+    does not count them. Memory is per sample, in float32: the parameters, and every layer's output
+    (what a forward pass keeps for the backward one).
+    """
+    read = g.read_nodes()
+    activations: object = 0
+    for n in g.nodes:
+        if n.kind in ("layer", "residual") and (n.id in read or n.kind == "layer"):
+            activations = activations + _size(n.shape, n.dtype)
+    inputs: object = 0
+    for p in g.inputs:
+        inputs = inputs + _size(p.shape, p.dtype)
+    return {"params": g.params, "trainable": g.params, "non_trainable": 0, "macs": g.macs,
+            "param_bytes": g.params * 4, "activation_bytes": activations, "input_bytes": inputs,
+            "inputs": [[p.name, str(p)] for p in g.inputs], "outputs": [[p.name, str(p)] for p in g.outputs]}
+
+
+def _footer(g: ModelGraph) -> list[tuple[str, str]]:
+    f = summary_facts(g)
+    return [("trainable params", exact(f["trainable"])), ("non-trainable params", exact(f["non_trainable"])),
+            ("MACs", f"{exact(f['macs'])} ({human(f['macs'])})" if is_concrete(f["macs"]) else str(f["macs"])),
+            ("params size", _mb(f["param_bytes"])), ("activations size", _mb(f["activation_bytes"]) + " per sample"),
+            ("input size", _mb(f["input_bytes"]) + " per sample"),
+            *((f"input {name}", shape) for name, shape in f["inputs"]),
+            *((f"output {name}", shape) for name, shape in f["outputs"])]
+
+
+def summary_footer(g: ModelGraph) -> str:
+    """The facts under the text table (`trainable params  11,689,512`), one a line."""
+    pairs = _footer(g)
+    width = max(len(k) for k, _ in pairs)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in pairs)
+
+
+def summary_markdown(g: ModelGraph, depth: int | None = None) -> str:
+    header = ("name", "layer", "output shape", "params", "MACs")
+
+    def row(cells) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") if c else " " for c in cells) + " |"
+
+    total = ("**total**", "", ", ".join(str(p) for p in g.outputs), exact(g.params), exact(g.macs))
+    lines = [f"### {g.name} ({g.file})", "", row(header), "|" + "|".join(["---"] * 3 + ["---:"] * 2) + "|",
+             *(row(r) for r in summary_rows(g, depth)), row(total), ""]
+    lines += [f"- {k}: {v}" for k, v in _footer(g)]
+    return "\n".join(lines)
+
+
+def summary_json(g: ModelGraph, depth: int | None = None) -> str:
+    import json
+
+    def plain(v):
+        return v if isinstance(v, (int, str)) or v is None else str(v)
+
+    rows = [dict(zip(("name", "layer", "shape", "params", "macs"), r)) for r in summary_rows(g, depth)]
+    for r in rows:
+        r["params"], r["macs"] = (int(x.replace(",", "")) if x.replace(",", "").isdigit() else x
+                                  for x in (r["params"], r["macs"]))
+    facts = {k: plain(v) if not isinstance(v, list) else v for k, v in summary_facts(g).items()}
+    return json.dumps({"model": g.name, "file": g.file, "rows": rows, **facts})

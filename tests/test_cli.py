@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import traceback
 
 import pytest
@@ -55,7 +56,7 @@ def test_unknown_set_name_is_a_spec_error():
 def test_summary_rows_add_up_to_the_total():
     r = invoke("summary", CATS)
     assert r.exit_code == 0
-    lines = r.stdout.splitlines()
+    lines = r.stdout.split("\n\n")[0].splitlines()  # the table; its facts follow a blank line
     rows = [ln for ln in lines[3:] if ln and not ln.startswith("-") and not ln.startswith("total")]
     params = sum(int(ln.split()[-2].replace(",", "")) for ln in rows)
     macs = sum(int(ln.split()[-1].replace(",", "")) for ln in rows)
@@ -112,7 +113,7 @@ def test_json_format(tmp_path):
 def test_summary_shows_the_recurrent_members_a_spec_reads_by_their_path():
     r = invoke("summary", str(SPECS / "stock_rnn.arch"))
     assert r.exit_code == 0, r.output
-    names = [line.split()[0] for line in r.stdout.splitlines()[3:-2]]
+    names = [line.split()[0] for line in r.stdout.split("\n\n")[0].splitlines()[3:-2]]
     assert names == ["prices", "reader", "reader.last", "head"]  # `.state` is never read: no row
 
 
@@ -169,3 +170,72 @@ def test_an_unwritable_output_is_refused_with_exit_2(tmp_path):
     r = invoke("diagram", CATS, "-o", str(blocker / "sub" / "d.txt"))
     assert r.exit_code == 2, r.output
     assert r.stderr.startswith("error: cannot write") and "Traceback" not in r.stderr
+
+
+# ------------------------------------------------------------ summary facts and progress (issue 15)
+
+
+def test_summary_facts_follow_the_table():
+    r = invoke("summary", str(SPECS / "resnet18.arch"))
+    assert r.exit_code == 0, r.output
+    facts = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in r.stdout.split("\n\n")[1].splitlines())
+    assert facts["trainable params"] == "11,689,512" and facts["non-trainable params"] == "0"
+    assert facts["params size"] == "46.76 MB"  # torchinfo's "Params size (MB)" for torchvision's resnet18
+    assert facts["input image"] == "[3, 224, 224]" and facts["output output"] == "[1000]"
+    assert facts["input size"] == "0.60 MB per sample"  # 3·224·224 float32
+
+
+def test_summary_as_json_and_markdown():
+    import json
+    r = invoke("summary", CATS, "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["model"] == "CatsVsDogs" and doc["params"] == 93_506 == sum(row["params"] for row in doc["rows"])
+    assert doc["param_bytes"] == 4 * 93_506 and doc["inputs"] == [["image", "[3, 128, 128]"]]
+    # every layer's float32 output per sample: the convolutions, ReLUs and pools, then the small tail
+    assert doc["activation_bytes"] == 4 * (2 * (32 * 128**2 + 64 * 64**2 + 128 * 32**2)
+                                           + 32 * 64**2 + 64 * 32**2 + 128 * 16**2 + 128 + 128 + 2)
+    md = invoke("summary", str(SPECS / "resnet18.arch"), "--depth", "1", "--format", "markdown").stdout
+    assert "| layer1.0 | BasicBlock | [64, 56, 56] | 73,984 | 231,211,008 |" in md
+    assert "- trainable params: 11,689,512" in md
+
+
+def _on_a_terminal(*args: str) -> tuple[int, str, str]:
+    """Run `archlang ARGS` with stderr on a pseudo-terminal; its exit code, stdout and what the terminal showed."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "compiler.cli", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=slave, text=True)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the other end closed
+            break
+        if not chunk:
+            break
+        shown += chunk
+    out = proc.communicate(timeout=300)[0]
+    os.close(master)
+    return proc.returncode, out, shown.decode()
+
+
+def test_slow_steps_show_progress_on_a_terminal_only(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    code, out, shown = _on_a_terminal("compile", CATS, "-o", str(tmp_path / "m.pt"))
+    assert code == 0 and out.startswith("wrote ")
+    assert "building CatsVsDogs..." in shown and "writing m.pt..." in shown and " s\r\n" in shown
+    code, out, shown = _on_a_terminal("run", CATS)
+    assert code == 0 and "building CatsVsDogs..." in shown and "running CatsVsDogs..." in shown
+    piped = subprocess.run([sys.executable, "-m", "compiler.cli", "compile", CATS, "-o", str(tmp_path / "n.pt")],
+                           cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert piped.returncode == 0 and piped.stderr == ""
