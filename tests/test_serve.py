@@ -233,3 +233,19 @@ def test_serve_refuses_a_port_in_use(server):
                           cwd=os.getcwd())
     assert proc.returncode == 2
     assert f"cannot serve on 127.0.0.1:{port}" in proc.stderr
+
+
+def test_the_server_needs_no_torch(served):
+    probe = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from compiler import serve\n"
+        f"folder = Path({str(served)!r})\n"
+        "serve.make_app(serve.served_for(folder / 'cats_vs_dogs.arch'))\n"
+        "view = serve.check_view((folder / 'resnet18.arch').read_text(), 'resnet18.arch', folder)\n"
+        "assert view['ok'] and view['models'][0]['svg'], view\n"
+        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=WAIT_S)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
