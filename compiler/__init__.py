@@ -14,12 +14,16 @@ from typing import Any
 from dsl import check_file
 from dsl.diagnostics import DiagnosticError
 
+from .notebook import register as register_notebook_display
 
-def build(path: str | Path, model: str | None = None, *, seed: int | None = None, **params: Any):
+
+def build(path: str | Path, model: str | None = None, *, seed: int | None = None,
+          weights: str | Path | None = None, **params: Any):
     """Check `path` and lower its model to a `torch.nn.Module`; raise `DiagnosticError` on a bad spec.
 
     `seed` seeds torch's generator first, so the same spec and seed give the same weights
     (those `archlang compile --seed` writes); without it the weights follow torch's global state.
+    `weights` names a `.pt`/`.safetensors` state_dict to load strictly (E601 lists what does not fit).
     """
     result = check_file(path, params=params, model=model)
     if not result.ok:
@@ -28,7 +32,15 @@ def build(path: str | Path, model: str | None = None, *, seed: int | None = None
     if seed is not None:
         import torch
         torch.manual_seed(seed)
-    return lower(result.graph)
+    module = lower(result.graph)
+    module.spec_graph = result.graph  # what a notebook shows for the module (compiler.notebook)
+    if weights is not None:
+        from .weights import load_weights
+        load_weights(module, weights, result.graph.name)
+    return module
 
+
+# In Jupyter, checked graphs and built models display as a table and a diagram.
+register_notebook_display()
 
 __all__ = ["build", "DiagnosticError"]

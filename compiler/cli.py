@@ -492,5 +492,25 @@ def lsp(debug: bool) -> int:
     return OK
 
 
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="The port on 127.0.0.1; 0 takes a free one.")
+@debug_option
+@exits
+def serve(file: str | None, port: int, debug: bool) -> int:
+    """A live page on 127.0.0.1: edit a spec and see its diagnostics, per-layer table and diagram as you type.
+
+    Serves FILE's folder (or the current one) and lists its specs in a picker. Does not import torch.
+    """
+    from .serve import run
+
+    try:
+        run(Path(file) if file else None, port, echo=click.echo)
+    except OSError as e:
+        raise Refused(f"cannot serve on 127.0.0.1:{port}: {e.strerror or e}") from None
+    return OK
+
 if __name__ == "__main__":  # pragma: no cover
     main()

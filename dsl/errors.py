@@ -139,6 +139,15 @@ _CODES = [
     ErrorCode("E504", "statement not allowed here", "{what} is not allowed in {where}"),
     # E9xx — the tool itself
     ErrorCode("E900", "internal error", "internal error: {message}", "please report this with the spec that caused it"),
+    # E6xx — weights loaded into a built model (`compiler.build(spec, weights=path)`)
+    ErrorCode("E601", "checkpoint does not fit",
+              "the checkpoint `{file}` does not fit model `{model}`: {missing} missing, {unexpected} unexpected{keys}",
+              "the model's names are the rows of `archlang summary`: rename the checkpoint's keys or the labels"),
+    ErrorCode("E601", "checkpoint does not fit",
+              "`{key}` in the checkpoint `{file}` is {got}, but model `{model}` needs {want}",
+              "check the spec's sizes and arguments against the network the checkpoint was trained as", form="shape"),
+    ErrorCode("E601", "checkpoint does not fit", "cannot read the checkpoint `{file}`: {reason}",
+              "give a .pt/.pth/.bin file of torch.save(state_dict) or a .safetensors file", form="read"),
 ]
 
 # Every code by its first message; every message by (code, form).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up archlang on a fresh Debian machine (Python 3.11, root or sudo):
 # a virtual environment in .venv with torch 2.13.0 (a CPU build here), the
-# package itself, and graphviz's `dot` program for diagrams.
+# package itself, and graphviz's `dot` program for diagrams (with --dev also
+# Debian's chromium and chromium-driver, which the live page's tests drive).
 #   scripts/setup.sh         # the tool
 #   scripts/setup.sh --dev   # the tool and the test dependencies
 set -euo pipefail
@@ -10,11 +11,16 @@ cd "$(dirname "$0")/.."
 extra=""
 [ "${1:-}" = "--dev" ] && extra="[dev]"
 
+sudo_=""
+[ "$(id -u)" = 0 ] || sudo_="sudo"
 if ! command -v dot >/dev/null 2>&1; then
     echo "setup: installing graphviz (the dot program)"
-    sudo_=""
-    [ "$(id -u)" = 0 ] || sudo_="sudo"
     $sudo_ apt-get update -qq && $sudo_ apt-get install -y -qq graphviz >/dev/null
+fi
+# The live page's tests (tests/test_serve.py) drive Debian's headless Chromium.
+if [ -n "$extra" ] && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
+    echo "setup: installing chromium and chromium-driver (for the live page's tests)"
+    $sudo_ apt-get update -qq && $sudo_ apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
 python=${PYTHON:-}
