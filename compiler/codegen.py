@@ -37,6 +37,7 @@ from .codegen_ctor import CodegenError, call_text, ctor_args, is_torch
 from .codegen_sources import Sources
 from .plan import Bare, Call, Element, Pick, Residual, Step, lowering_plan
 from .torch_layers import REGISTRY
+from .torch_layers.init import init_std_
 
 WIDTH = 120
 _IND = "        "  # a statement in a method body
@@ -215,7 +216,8 @@ class _Writer:
     def _init_lines(self) -> list[str]:
         if self.root_alias is not None:
             call = self.ctor[self.root_alias.node]
-            return [f"{_IND}super().__init__({call[call.index('(') + 1:-1]})"]
+            return [f"{_IND}super().__init__({call[call.index('(') + 1:-1]})",
+                    *self._init_std(self.root_alias, "self")]
         lines = [f"{_IND}super().__init__()"]
         made: set[tuple[str, ...]] = set()
         group = None
@@ -229,11 +231,20 @@ class _Writer:
                     made.add(e.path[:i])
                     lines += _fit(self.make_level[e.path[:i]], "")
             lines += _fit(self.make[e.node], "")
+            lines += self._init_std(e, self.expr[e.node])
             for tie in e.ties:
                 owner = self.plan.element(tie.owner)
                 source = self.expr[owner.node] + ("" if owner.bare else f".{tie.param}")
                 lines += _fit(f"{self.expr[e.node]}.{tie.param} = {source}", "one tensor under both names (tie=)")
         return lines
+
+    def _init_std(self, e: Element, expr: str) -> list[str]:
+        """`init_std=`: the same draw right after the module is made, as the torch registry does it."""
+        std = self.g.node(e.node).args.get("init_std")
+        if std is None:
+            return []
+        self.sources.add(init_std_)
+        return _fit(f"init_std_({expr}, {std!r})", "init_std=: weights ~ N(0, std²), biases zero")
 
     def _forward_lines(self) -> list[str]:
         g = self.g

@@ -38,6 +38,8 @@ def _xs(ks: tuple[int, ...]) -> str:
 
 class _ConvBase(Layer):
     family = "CNN"
+    layout = "channels_first"
+    takes_init_std = True
 
     def _geometry(self, a, x: TensorType):
         self.rank_between(x, 2, 4, "a [C, L], [C, H, W] or [C, D, H, W]",
