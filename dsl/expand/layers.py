@@ -13,6 +13,7 @@ pick node per member (`enc.last`). The layer rules themselves live in
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -89,7 +90,7 @@ class Layers:
         value, arg = rest.pop("init_std")
         if value is None:
             return {}, rest
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
             raise self.reporter.error("E107", arg.value.span, layer=layer.name, name="init_std",
                                       expected="a positive number or none", got=value_words(value))
         return {"init_std": float(value)}, rest
