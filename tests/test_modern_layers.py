@@ -396,6 +396,8 @@ def test_diagram_labels_read_like_the_document():
     assert labels == ["pad 2,0", "× 0.044", "+ 1", "slice 1:-1", "roll 3", "layernorm dim 0", "log_softmax"]
     picture = draw(res.graph).text
     assert "pad 2,0" in picture and "× 0.044" in picture
+    tcn = draw(dsl.check_file(SPECS / "tcn.arch", params={"seq": 100}).graph).text
+    assert "(pad 4,0)" in tcn and "(conv 3, 32, dilation 2 → relu → dropout 0.1)" in tcn
 
 
 # ---- the TCN spec -----------------------------------------------------------------------------

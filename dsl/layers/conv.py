@@ -107,6 +107,8 @@ class Conv(_ConvBase):
         text = f"conv {_xs(k)}, {a.out}"
         if a.stride != 1:
             text += f", stride {a.stride if isinstance(a.stride, int) else _xs(tuple(a.stride))}"
+        if a.dilation != 1:
+            text += f", dilation {a.dilation if isinstance(a.dilation, int) else _xs(tuple(a.dilation))}"
         if a.groups != 1:
             text += ", depthwise" if a.groups == a.out else f", groups {a.groups}"
         return text
