@@ -43,6 +43,7 @@ from .codegen_ctor import CodegenError, call_text, ctor_args, is_torch
 from .codegen_sources import Sources
 from .plan import Bare, Block, Call, Element, Enter, ModulePath, Pick, Residual, lowering_plan
 from .torch_layers import REGISTRY
+from .torch_layers.init import init_std_
 
 WIDTH = 120
 _IND = "        "  # a statement in a method body
@@ -121,7 +122,7 @@ class _Writer:
         """The expression that makes the module at `path` (lines: a Sequential of blocks spans several)."""
         e = self.elements.get(path)
         if e is not None:
-            return [self.ctor[e.node] + (".weight" if e.bare else "")]
+            return [self._init_std(e, self.ctor[e.node]) + (".weight" if e.bare else "")]
         b = self.blocks.get(path)
         if b is not None and not b.sequential:
             return [f"{self._class(b)}()"]
@@ -184,6 +185,14 @@ class _Writer:
             if child not in self.elements and child not in self.blocks:
                 # A container with no forward of its own: its children are registered here.
                 self._register(scope, child, lines, self._is_list(child))
+
+    def _init_std(self, e: Element, made: str) -> str:
+        """`init_std=`: the draw right after the module is made (`made`), as the torch registry does it."""
+        std = self.g.node(e.node).args.get("init_std")
+        if std is None:
+            return made
+        self.sources.add(init_std_)
+        return f"init_std_({made}, {std!r})"
 
     # -- one class per block
 
@@ -298,6 +307,8 @@ class _Writer:
             call = self.ctor[self.root_alias.node]
             base = call.split("(")[0]
             init = [f"{_IND}super().__init__({call[call.index('(') + 1:-1]})"]
+            if self.g.node(self.root_alias.node).args.get("init_std") is not None:
+                init += _fit(self._init_std(self.root_alias, "self"), None)
             scope = _Scope()
             scope.expr[()], scope.parts[()] = "self", ()
             forward = self._forward(root, scope)

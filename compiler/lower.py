@@ -158,6 +158,13 @@ class ArchModule(BlockModule):
         del self._made
         self._plan = plan
 
+    def train(self, mode: bool = True) -> ArchModule:
+        super().train(mode)
+        alias = self.__dict__.get("_root_alias")
+        if alias is not None:  # no child of ours, so `eval()` must reach it here (its dropout, drop_path)
+            alias.train(mode)
+        return self
+
     def _place(self, path: ModulePath, item: nn.Module | nn.Parameter, levels: dict[ModulePath, Block]) -> None:
         parent: nn.Module = self
         for i, seg in enumerate(path[:-1]):

@@ -19,6 +19,9 @@ class TensorType:
     """What a catalogue entry sees of a value: shape (batch excluded) and dtype."""
     shape: tuple[Dim, ...]
     dtype: str = "float"
+    # The layout fact (LANGUAGE.md §5, `linear`): dimension 0 holds the channels, as conv and pool layers
+    # leave an image. Kept by layers that keep the layout, cleared by the rest; no part of a shape's equality.
+    channels_first: bool = field(default=False, compare=False)
 
     @property
     def rank(self) -> int:

@@ -50,6 +50,11 @@ CASES = {
     "class_token": ("[5, 6]", "class_token"),
     "first": ("[5, 6]", "first"), "last": ("[5, 6]", "last"), "mean": ("[5, 6]", "mean"),
     "attention": ("[5, 8]", "attention(2, causal=true) -> attention(4, bias=false)"),
+    # issue 12: the layers modern networks need
+    "log_softmax": ("[3, 4]", "log_softmax(dim=0)"), "scale": ("[6, 4, 4]", "scale(1e-6, dim=0)"),
+    "drop_path": ("[4]", "drop_path(0.2)"), "pad": ("[3, 5]", "pad(2, 1)"), "slice": ("[3, 5]", "slice(1, -1)"),
+    "crop": ("[3, 9, 8]", "crop(4, 5)"), "roll": ("[3, 5]", "roll([1, -2], dim=[0, 1])"),
+    "matmul": ("[3, 4, 4]", "matmul(in)"), "sum": ("[3, 4, 5]", "sum(dim=[0, 2], keepdim=true)"),
 }
 
 

@@ -1,4 +1,4 @@
-"""The torch half of the activations: torch's own classes, and a `Softmax` that counts the batch."""
+"""The torch half of the activations: torch's own classes, and `Softmax`, `LogSoftmax` that count the batch."""
 
 from __future__ import annotations
 
@@ -44,3 +44,17 @@ class Softmax(nn.Module):
 @builds("softmax")
 def _softmax(node: Node, ins: list[Shape]) -> nn.Module:
     return Softmax(node.args["dim"] % len(ins[0]) + 1)  # skip batch
+
+
+class LogSoftmax(nn.Module):
+    def __init__(self, dim: int):
+        super().__init__()
+        self.dim = dim  # batch included
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.log_softmax(x, dim=self.dim)
+
+
+@builds("log_softmax")
+def _log_softmax(node: Node, ins: list[Shape]) -> nn.Module:
+    return LogSoftmax(node.args["dim"] % len(ins[0]) + 1)  # skip batch

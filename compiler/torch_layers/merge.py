@@ -1,4 +1,4 @@
-"""The torch half of the merges: `add`, `mul` over any number of operands, and `concat`."""
+"""The torch half of the merges: `add`, `mul` over any number of operands and a constant, `concat`, `matmul`."""
 
 from __future__ import annotations
 
@@ -11,19 +11,27 @@ from .registry import Shape, builds
 
 
 class Add(nn.Module):
+    def __init__(self, constant: float | None = None):
+        super().__init__()
+        self.constant = constant  # a number among the operands (`add(1.0)`)
+
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
         out = xs[0]
         for x in xs[1:]:
             out = out + x
-        return out
+        return out if self.constant is None else out + self.constant
 
 
 class Mul(nn.Module):
+    def __init__(self, constant: float | None = None):
+        super().__init__()
+        self.constant = constant  # a number among the operands (`mul(0.044)`)
+
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
         out = xs[0]
         for x in xs[1:]:
             out = out * x
-        return out
+        return out if self.constant is None else out * self.constant
 
 
 class Concat(nn.Module):
@@ -37,14 +45,24 @@ class Concat(nn.Module):
 
 @builds("add")
 def _add(node: Node, ins: list[Shape]) -> nn.Module:
-    return Add()
+    return Add(node.args.get("constant"))
 
 
 @builds("mul")
 def _mul(node: Node, ins: list[Shape]) -> nn.Module:
-    return Mul()
+    return Mul(node.args.get("constant"))
 
 
 @builds("concat")
 def _concat(node: Node, ins: list[Shape]) -> nn.Module:
     return Concat(node.args["dim"] + 1)  # the checker resolved and recorded the axis; skip batch
+
+
+class MatMul(nn.Module):
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.matmul(a, b)
+
+
+@builds("matmul")
+def _matmul(node: Node, ins: list[Shape]) -> nn.Module:
+    return MatMul()

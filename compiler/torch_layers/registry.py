@@ -48,10 +48,22 @@ class TorchLayer:
 REGISTRY: dict[str, TorchLayer] = {}
 
 
+def _initialised(build: Builder) -> Builder:
+    """`build`, then the node's `init_std=` applied to what it built: once here, for every layer."""
+    def build_and_init(node: Node, ins: list[Shape]) -> nn.Module:
+        module = build(node, ins)
+        std = node.args.get("init_std")
+        if std is not None:
+            from .init import init_std_  # torch only once a module is built: the plan reads this file torch-free
+            init_std_(module, std)
+        return module
+    return build_and_init
+
+
 def register(name: str, build: Builder, bare: Callable[[Mapping[str, Any]], bool] = _never) -> TorchLayer:
     if name in REGISTRY:  # pragma: no cover - a programming error
         raise ValueError(f"layer {name} registered twice")
-    entry = REGISTRY[name] = TorchLayer(name, build, bare)
+    entry = REGISTRY[name] = TorchLayer(name, _initialised(build), bare)
     return entry
 
 

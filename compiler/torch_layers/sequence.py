@@ -121,10 +121,41 @@ class Last(nn.Module):
 
 
 class Mean(nn.Module):
+    """The average over the sequence (dimension 1), or over `dims` (batch included)."""
+
+    def __init__(self, dims: tuple[int, ...] | None = None, keepdim: bool = False):
+        super().__init__()
+        self.dims, self.keepdim = dims, keepdim
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.mean(dim=1)
+        if self.dims is None:
+            return x.mean(dim=1)
+        return x.mean(dim=self.dims, keepdim=self.keepdim)
 
 
-@builds("first", "last", "mean")
+@builds("first", "last")
 def _pick(node: Node, ins: list[Shape]) -> nn.Module:
-    return {"first": First, "last": Last, "mean": Mean}[node.layer]()
+    return {"first": First, "last": Last}[node.layer]()
+
+
+def _dims(args) -> tuple[int, ...] | None:
+    return None if args.get("dim") is None else tuple(d + 1 for d in args["dim"])  # skip batch
+
+
+@builds("mean")
+def _mean(node: Node, ins: list[Shape]) -> nn.Module:
+    return Mean(_dims(node.args), node.args.get("keepdim", False))
+
+
+class Sum(nn.Module):
+    def __init__(self, dims: tuple[int, ...], keepdim: bool = False):
+        super().__init__()
+        self.dims, self.keepdim = tuple(dims), keepdim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.sum(dim=self.dims, keepdim=self.keepdim)
+
+
+@builds("sum")
+def _sum(node: Node, ins: list[Shape]) -> nn.Module:
+    return Sum(_dims(node.args), node.args["keepdim"])

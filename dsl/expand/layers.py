@@ -13,12 +13,14 @@ pick node per member (`enc.last`). The layer rules themselves live in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .. import ast
 from ..diagnostics import DiagnosticError
 from ..dims import Dim, is_concrete
+from ..evaluate import type_name
 from ..layers import Layer, LayerError
 from ..values import POISON, Bundle, TensorType, Value
 from .arguments import Named, Positional, bind, expected_words, value_words
@@ -54,6 +56,10 @@ class _Rule:
     weight: tuple[int, ...] | None
 
 
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 class Layers:
     def __init__(self, walker: Walker) -> None:
         self.walk = walker
@@ -66,13 +72,28 @@ class Layers:
             return POISON  # an argument failed upstream; its error is already reported
         operands, positional = self._operands(el, layer, ctx, current, first, positional)
         refs, shares, named = self._tensor_args(layer, named)
+        init, named = self._init_std(layer, named)
         self._no_positional_tensors(layer, positional)
         args = bind(self.reporter, layer, el, positional, named)
         tensors = _Tensors(operands, refs, shares)
         if tensors.poisoned:
             return POISON
         rule = self._infer(el, layer, args, tensors)
-        return self._record(el, layer, args, tensors, rule, ctx, label)
+        return self._record(el, layer, args, tensors, rule, ctx, label, init)
+
+    def _init_std(self, layer: Layer, named: Named) -> tuple[dict[str, float], Named]:
+        """`init_std=` taken out where the layer has weights to draw (`Layer.takes_init_std`): a positive
+        number, or none for torch's own initialisation. Elsewhere it stays, and binding calls it unknown."""
+        if not layer.takes_init_std or "init_std" not in named:
+            return {}, named
+        rest = dict(named)
+        value, arg = rest.pop("init_std")
+        if value is None:
+            return {}, rest
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+            raise self.reporter.error("E107", arg.value.span, layer=layer.name, name="init_std",
+                                      expected="a positive number or none", got=value_words(value))
+        return {"init_std": float(value)}, rest
 
     def _operands(self, el: ast.LayerCall, layer: Layer, ctx: Ctx, current: Current, first: bool,
                   positional: Positional) -> tuple[list[Value], Positional]:
@@ -93,8 +114,12 @@ class Layers:
             operands = [current]  # `add(skip)` opening a statement merges into the current value
         operands += given
         rest = [(v, a) for v, a in positional if not isinstance(v, Value)]
-        if rest and not layer.Args.model_fields:
-            self.walk.tensor(rest[0][0], rest[0][1].value)  # `add(k)`: k must name a value
+        # `add(k)`: k must name a value, or a number where the merge takes one (`mul(0.044)`).
+        odd = [(v, a) for v, a in rest if not (layer.constants and _number(v))] if layer.constants else rest
+        if odd and (layer.constants or not layer.Args.model_fields):
+            value, arg = odd[0]
+            written = expr_text(arg.value) if isinstance(arg.value, (ast.Name, ast.Attr)) else value_words(value)
+            raise self.reporter.error("E116", arg.value.span, name=written, what=type_name(value))
         return operands, rest
 
     def _tensor_args(self, layer: Layer, named: Named) -> tuple[dict[str, Value], dict[str, Value], Named]:
@@ -141,7 +166,7 @@ class Layers:
         refs = {k: v.type for k, v in tensors.refs.items()}
         refs |= {k: TensorType(self.build.weights[v.node]) for k, v in tensors.shares.items()}
         try:
-            out = layer.infer(args, types, refs)
+            out = self._layout(layer, types, layer.infer(args, types, refs))
             params = layer.params(args, types, out, refs)
             macs = layer.macs(args, types, out, refs)
             label = layer.label(args, types[0] if types else None)
@@ -152,6 +177,17 @@ class Layers:
             return _Rule(out, params, macs, label, layer.members(args, types, out), layer.weight(args, types, out))
         except LayerError as e:
             raise self._layer_error(e, el) from None
+
+    @staticmethod
+    def _layout(layer: Layer, types: list[TensorType], out: TensorType) -> TensorType:
+        """The result's layout fact, as the layer declares it (`Layer.layout`)."""
+        if layer.layout == "channels_first":
+            fact = out.rank >= 2
+        elif layer.layout == "kept":
+            fact = any(t.channels_first for t in types)
+        else:
+            fact = False
+        return out if out.channels_first == fact else replace(out, channels_first=fact)
 
     def _layer_error(self, e: LayerError, el: ast.LayerCall) -> DiagnosticError:
         span = el.span
@@ -170,13 +206,13 @@ class Layers:
                 raise self.reporter.error("E404", el.span, what="a dimension", value=f"{d:,}", limit=f"{MAX_DIM:,}")
 
     def _record(self, el: ast.LayerCall, layer: Layer, args: Any, tensors: _Tensors, rule: _Rule, ctx: Ctx,
-                label: str | None) -> Value:
+                label: str | None, init: dict[str, float]) -> Value:
         """The layer's node, a pick node per member, and the value they make."""
         types = [v.type for v in tensors.operands]
         # What a layer can share is its `weight`, through its one weight argument (`tie=`).
         tied = [v.node for v in tensors.shares.values()]
         shares = {"weight": tied[0]} if tied else {}
-        node = self.build.add_node("layer", layer.name, layer.recorded(args, types),
+        node = self.build.add_node("layer", layer.name, {**layer.recorded(args, types), **init},
                                    tuple(v.node for v in tensors.operands), rule.out, el.span, ctx.level.add(label),
                                    ctx, params=rule.params, macs=rule.macs, note=el.note, label=rule.label,
                                    refs={k: v.node for k, v in tensors.refs.items()}, shares=shares)

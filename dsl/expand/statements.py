@@ -85,7 +85,8 @@ class Walker:
             if is_concrete(v) and v <= 0:
                 raise self.reporter.error("E304", d.span, what="an input size", value=v)
             dims.append(v)
-        t = TensorType(tuple(dims), stmt.type.dtype)
+        # A float input of rank 3 or more is an image or a volume, channels first (§2: `[3, 128, 128]`).
+        t = TensorType(tuple(dims), stmt.type.dtype, channels_first=stmt.type.dtype == "float" and len(dims) >= 3)
         node = build.add_node("input", "input", {}, (), t, stmt.span, None, ctx, name=stmt.name, note=stmt.note,
                               label=f"{stmt.name} {'×'.join(str(d) for d in t.shape)}")
         value = Value(node, t, origin=f"the input `{stmt.name}`")

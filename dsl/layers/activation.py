@@ -22,6 +22,7 @@ class GeluArgs(Args):
 
 class Activation(Layer):
     io = "shape kept"
+    layout = "kept"
 
     def __init__(self, name: str, summary: str):
         self.name = name
@@ -67,6 +68,7 @@ for _name, _summary in [
 
 class Identity(Layer):
     name = "identity"
+    layout = "kept"
     summary = "passes the value through"
     io = "shape kept"
 
@@ -75,3 +77,10 @@ register(Identity())
 register(LeakyRelu("leaky_relu", "max(x, slope·x)"))
 register(Gelu("gelu", "Gaussian error linear unit; `approximate=\"tanh\"` for GPT-2's"))
 register(Softmax("softmax", "normalise to probabilities along a dimension"))
+
+
+class LogSoftmax(Softmax):
+    """log(softmax(x)) along `dim`, computed as torch's `log_softmax` (stable where the log of a softmax is not)."""
+
+
+register(LogSoftmax("log_softmax", "log of `softmax` along a dimension, computed stably (NLL losses)"))

@@ -74,6 +74,7 @@ class Layer:
     Args: ClassVar[type[Args]] = NoArgs
     variadic: ClassVar[str | None] = None  # a field that collects all positional arguments
     merge: ClassVar[bool] = False  # takes several tensor operands
+    constants: ClassVar[bool] = False  # a merge whose positional numbers are operands too (`mul(0.044)`)
     tensor_args: ClassVar[tuple[TensorArg, ...]] = ()  # named arguments that take a label, not in `Args`
     # LANGUAGE.md §5's table is generated from these two (`python -m dsl.layers.doc`).
     summary: ClassVar[str] = ""  # what it does, one line: the table's notes
@@ -86,6 +87,13 @@ class Layer:
     symbol: ClassVar[str | None] = None
     # Each member (`enc.last`) in the reader's words, as the diagram's arrow says it.
     member_words: ClassVar[Mapping[str, str]] = MappingProxyType({})
+    # The layout fact its result carries (`TensorType.channels_first`): "channels_first" for a
+    # result of rank >= 2 (conv, pool, batchnorm), "kept" for the inputs' fact (activations,
+    # merges, padding), "none" otherwise (reshape, permute, linear, and any layer that says nothing).
+    layout: ClassVar[str] = "none"
+    # Accepts `init_std=` (LANGUAGE.md §5): its weight matrices and tables drawn from N(0, std²), its
+    # biases zero. One argument of the catalogue, not of each `Args`; the torch registry applies it.
+    takes_init_std: ClassVar[bool] = False
 
     def colour_class(self) -> str | None:
         """What the diagram colours this layer as: its own `tint`, else its family's."""
@@ -96,7 +104,8 @@ class Layer:
 
     def argument_names(self) -> list[str]:
         """Every argument a call may name: the `Args` fields in order, then the tensor arguments."""
-        return [*self.Args.model_fields, *(t.name for t in self.tensor_args)]
+        return [*self.Args.model_fields, *(t.name for t in self.tensor_args),
+                *(["init_std"] if self.takes_init_std else [])]
 
     # ---- the rules, overridden per layer
     def infer(self, a: Any, inputs: list[TensorType], refs: dict[str, TensorType]) -> TensorType:

@@ -38,6 +38,8 @@ def _xs(ks: tuple[int, ...]) -> str:
 
 class _ConvBase(Layer):
     family = "CNN"
+    layout = "channels_first"
+    takes_init_std = True
 
     def _geometry(self, a, x: TensorType):
         self.rank_between(x, 2, 4, "a [C, L], [C, H, W] or [C, D, H, W]",
@@ -105,6 +107,8 @@ class Conv(_ConvBase):
         text = f"conv {_xs(k)}, {a.out}"
         if a.stride != 1:
             text += f", stride {a.stride if isinstance(a.stride, int) else _xs(tuple(a.stride))}"
+        if a.dilation != 1:
+            text += f", dilation {a.dilation if isinstance(a.dilation, int) else _xs(tuple(a.dilation))}"
         if a.groups != 1:
             text += ", depthwise" if a.groups == a.out else f", groups {a.groups}"
         return text

@@ -16,12 +16,16 @@ class Linear(Layer):
     name = "linear"
     Args = LinearArgs
     tensor_args = (TensorArg("tie", weight=True),)  # the shared weight's shape arrives in `refs["tie"]`
-    summary = "fully connected: [..., F] → [..., out]; `tie=` shares an embedding's weight"
+    takes_init_std = True
+    summary = ("fully connected on the last dimension: [..., F] → [..., out]; refuses a channels-first image "
+               "(§5); `tie=` shares an embedding's weight")
     io = "`[..., F]` → `[..., out]`"
 
     def infer(self, a: LinearArgs, inputs, refs):
         x = inputs[0]
-        if x.rank == 0 or x.rank > 2:
+        # A conv or pool stack leaves its features in dimension 0 (`[128, 16, 16]`): `linear` would mix the
+        # width instead. Such a value must be flattened, pooled or permuted first; rank 2 stays as it was.
+        if x.rank == 0 or (x.rank > 2 and x.channels_first):
             hint = "add `flatten` or `global_avgpool` before it" if x.rank > 2 else None
             raise LayerError("E301", hint=hint, layer=self.name, expected="a 1-D", got=fmt_shape(x.shape))
         self.float_input(x)

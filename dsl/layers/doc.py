@@ -59,6 +59,8 @@ def call(layer: Layer) -> str:
             parts.append(f"{name}={value_text(field.get_default(call_default_factory=True))}")
     # Tensor arguments are named only: they come last, as a label (`tie=label`) or a value left out (`memory=none`).
     parts += [f"{t.name}={'label' if t.weight else 'none'}" for t in layer.tensor_args]
+    if layer.takes_init_std:  # the catalogue's one argument for every layer with weights to draw
+        parts.append("init_std=none")
     return f"{layer.name}({', '.join(parts)})" if parts else layer.name
 
 

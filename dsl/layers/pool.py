@@ -21,6 +21,7 @@ class AdaptiveArgs(Args):
 
 class _Pool(Layer):
     Args = PoolArgs
+    layout = "channels_first"
     io = "spatial: `[C, ...]` → `[C, ...]` pooled"
 
     def infer(self, a: PoolArgs, inputs, refs):
@@ -70,6 +71,7 @@ class AvgPool(_Pool):
 
 class _Adaptive(Layer):
     Args = AdaptiveArgs
+    layout = "channels_first"
 
     def infer(self, a: AdaptiveArgs, inputs, refs):
         x = inputs[0]
@@ -97,6 +99,7 @@ class AdaptiveMaxPool(_Adaptive):
 
 class GlobalAvgPool(Layer):
     name = "global_avgpool"
+    layout = "channels_first"
     summary = "average over all spatial positions: `adaptive_avgpool(1)`"
     io = "spatial → `1` on each spatial axis"
 

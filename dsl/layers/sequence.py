@@ -6,7 +6,7 @@ symbol. Integer ids `int[seq]` become vectors through `embedding`.
 
 from __future__ import annotations
 
-from ..dims import is_concrete
+from ..dims import fmt_shape, is_concrete
 from .base import Args, Layer, LayerError, TensorType, concrete, positive
 from .registry import register
 
@@ -35,6 +35,7 @@ def sequence_input(layer: Layer, x: TensorType) -> TensorType:
 class Embedding(Layer):
     name = "embedding"
     Args = EmbeddingArgs
+    takes_init_std = True
     summary = "integer ids → vectors"
     io = "`int[seq]` → `[seq, dim]`"
 
@@ -125,10 +126,83 @@ class Last(_Pick):
     summary = "the last position of a sequence"
 
 
+class ReduceArgs(Args):
+    dim: int | list[int] | None = None  # none: `mean`'s sequence form, `[seq, d]` → `[d]`
+    keepdim: bool = False
+
+
+def reduce(layer: Layer, a: ReduceArgs, x: TensorType) -> TensorType:
+    """`x` with the dimensions `a.dim` reduced: removed, or kept as 1 with `keepdim`."""
+    layer.rank_between(x, 1, 8, "a tensor with dimensions")
+    layer.float_input(x)
+    dims = [a.dim] if isinstance(a.dim, int) else list(a.dim or [])
+    if not dims:
+        raise LayerError("E106", layer=layer.name, name="dim")
+    axes = set()
+    for d in dims:
+        if not -x.rank <= d < x.rank:
+            raise LayerError("E310", arg="dim", dim=d, got=fmt_shape(x.shape))
+        axes.add(d % x.rank)
+    if a.keepdim:
+        return TensorType(tuple(1 if i in axes else s for i, s in enumerate(x.shape)), x.dtype)
+    return TensorType(tuple(s for i, s in enumerate(x.shape) if i not in axes), x.dtype)
+
+
+def dims_text(dim: int | list[int]) -> str:
+    return str(dim) if isinstance(dim, int) else ",".join(str(d) for d in dim)
+
+
+def reduce_recorded(a: ReduceArgs, x: TensorType) -> dict:
+    if a.dim is None:
+        return a.model_dump()
+    dims = [a.dim] if isinstance(a.dim, int) else list(a.dim)
+    return {"dim": sorted({d % x.rank for d in dims}), "keepdim": a.keepdim}
+
+
 class Mean(_Pick):
     name = "mean"
-    summary = "the average over a sequence"
+    Args = ReduceArgs
+    summary = ("the average over a sequence; with `dim=` (an int or a list) the average over those dimensions "
+               "of any value, `keepdim=true` keeping them as 1")
+    io = "`[seq, d]` → `[d]`; `dim` removed"
+
+    def infer(self, a: ReduceArgs, inputs, refs):
+        if a.dim is None and not a.keepdim:
+            return super().infer(a, inputs, refs)
+        if a.dim is None:
+            raise LayerError("E106", layer=self.name, name="dim")
+        return reduce(self, a, inputs[0])
+
+    def recorded(self, a: ReduceArgs, inputs):
+        return reduce_recorded(a, inputs[0])
+
+    def label(self, a: ReduceArgs, x):
+        return "mean" if a.dim is None else f"mean dim {dims_text(a.dim)}"
 
 
 for _layer in (Embedding(), Positional(), ClassToken(), First(), Last(), Mean()):
     register(_layer)
+
+
+class SumArgs(Args):
+    dim: int | list[int]
+    keepdim: bool = False
+
+
+class Sum(Layer):
+    name = "sum"
+    Args = SumArgs
+    summary = "the sum over the dimensions `dim` (an int or a list); `keepdim=true` keeps them as 1"
+    io = "`dim` removed (or 1)"
+
+    def infer(self, a: SumArgs, inputs, refs):
+        return reduce(self, ReduceArgs(dim=a.dim, keepdim=a.keepdim), inputs[0])
+
+    def recorded(self, a: SumArgs, inputs):
+        return reduce_recorded(ReduceArgs(dim=a.dim, keepdim=a.keepdim), inputs[0])
+
+    def label(self, a: SumArgs, x):
+        return f"sum dim {dims_text(a.dim)}"
+
+
+register(Sum())
