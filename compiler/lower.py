@@ -33,7 +33,8 @@ class ArchModule(nn.Module):
         plan = lowering_plan(graph, REGISTRY)
         shapes = {n.id: n.shape for n in graph.nodes}
         built: dict[int, nn.Module] = {}
-        self._apply: dict[int, Callable] = {}  # bare elements: their class's `apply(x, weight)`
+        # bare elements: their class's `apply(x, weight)` (not `_apply`, which is nn.Module's own: `.to()`)
+        self._bare_apply: dict[int, Callable] = {}
         for e in plan.elements:
             n = graph.node(e.node)
             module = REGISTRY[e.layer].build(n, [shapes[i] for i in n.inputs])
@@ -54,7 +55,7 @@ class ArchModule(nn.Module):
                 # One tensor kept as a plain parameter at the element's own path
                 # (`class_token`, `encoder.pos_embedding`), as torchvision's ViT does.
                 self._place(e.path, module.weight)
-                self._apply[e.node] = type(module).apply
+                self._bare_apply[e.node] = type(module).apply
             else:
                 self._place(e.path, module)
         self._plan = plan
@@ -93,7 +94,7 @@ class ArchModule(nn.Module):
                     out = out[0]
                 vals[step.node] = out
             elif isinstance(step, Bare):
-                vals[step.node] = self._apply[step.node](vals[step.inputs[0]], self._at(step.path))
+                vals[step.node] = self._bare_apply[step.node](vals[step.inputs[0]], self._at(step.path))
             elif isinstance(step, Pick):
                 vals[step.node] = multi[step.source][step.index]
             elif isinstance(step, Residual):

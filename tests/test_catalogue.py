@@ -50,6 +50,9 @@ CASES = {
     "class_token": ("[5, 6]", "class_token"),
     "first": ("[5, 6]", "first"), "last": ("[5, 6]", "last"), "mean": ("[5, 6]", "mean"),
     "attention": ("[5, 8]", "attention(2, causal=true) -> attention(4, bias=false)"),
+    "attend": ("[5, 16]", "q: attend(heads=2, kv_heads=1, rotary=10000.0) -> linear(16, transposed=true); "
+                          "attend(q, in, in, heads=4, causal=true)"),
+    "rmsnorm": ("[4, 6]", "rmsnorm(eps=1e-5)"),
 }
 
 

@@ -118,6 +118,7 @@ class Attend(Layer):
     name = "attend"
     Args = AttendArgs
     merge = True
+    symbol = "α"  # where the diagram joins queries, keys and values: the attention weights
     tensor_args = (TensorArg("position_bias"),)
     family = "Transformer"
     summary = ("attention from parts, no parameters: queries, keys and values given as labelled values "
