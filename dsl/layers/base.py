@@ -68,6 +68,9 @@ class Layer:
     name: ClassVar[str]
     Args: ClassVar[type[Args]] = NoArgs
     variadic: ClassVar[str | None] = None  # a field that collects all positional arguments
+    # `Args` fields given by name only: options added after a layer's positional form was fixed, so an
+    # existing call such as `linear(8, true, 3)` never binds its extra number to one of them.
+    named_only: ClassVar[tuple[str, ...]] = ()
     merge: ClassVar[bool] = False  # takes several tensor operands
     tensor_args: ClassVar[tuple[TensorArg, ...]] = ()  # named arguments that take a label, not in `Args`
     # LANGUAGE.md §5's table is generated from these two (`python -m dsl.layers.doc`).

@@ -18,6 +18,7 @@ class Linear(Layer):
     name = "linear"
     Args = LinearArgs
     tensor_args = (TensorArg("tie", weight=True),)  # the shared weight's shape arrives in `refs["tie"]`
+    named_only = ("transposed",)
     summary = ("fully connected: [..., F] → [..., out]; `tie=` shares an embedding's weight; `transposed=true` "
                "stores the weight `[F, out]` (GPT-2's `Conv1D`)")
     io = "`[..., F]` → `[..., out]`"
