@@ -111,6 +111,18 @@ _CODES = [
     ErrorCode("E320", "nothing to tie",
               "`tie=` names {what}, which has no weight to share",
               "give the embedding a statement and a label of its own (`wte: embedding(vocab, d)`) and name that label"),
+    # E33x — attention from parts (`attend`)
+    ErrorCode("E330", "key heads do not divide the heads",
+              "{layer}: {heads} query heads cannot share {kv_heads} key/value heads",
+              "each key/value head serves heads / kv_heads query heads; use a kv_heads that divides {heads}"),
+    ErrorCode("E331", "rotary on an odd width",
+              "{layer}: rotary positions turn pairs of features, but {what} is {width}, an odd number",
+              "rotate an even number of features: an even head width, or an even `rotary_dims`"),
+    ErrorCode("E332", "query, key and value disagree",
+              "{layer}: {what}", "the queries' width is heads × head width; keys and values have kv_heads × it"),
+    ErrorCode("E333", "attention bias of the wrong shape",
+              "{layer} adds a bias {want} to its scores, but `position_bias=` gives {got}",
+              "the bias is [heads, query length, key length] (or [1, ...] for one shared by every head)"),
     # E4xx — expressions and limits
     ErrorCode("E401", "type error", "this needs a number, but {symbol} is symbolic", form="symbolic"),
     ErrorCode("E401", "type error", "this expression is not a number (NaN)", form="nan"),

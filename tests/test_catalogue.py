@@ -55,6 +55,9 @@ CASES = {
     "drop_path": ("[4]", "drop_path(0.2)"), "pad": ("[3, 5]", "pad(2, 1)"), "slice": ("[3, 5]", "slice(1, -1)"),
     "crop": ("[3, 9, 8]", "crop(4, 5)"), "roll": ("[3, 5]", "roll([1, -2], dim=[0, 1])"),
     "matmul": ("[3, 4, 4]", "matmul(in)"), "sum": ("[3, 4, 5]", "sum(dim=[0, 2], keepdim=true)"),
+    "attend": ("[5, 16]", "q: attend(heads=2, kv_heads=1, rotary=10000.0) -> linear(16, transposed=true); "
+                          "attend(q, in, in, heads=4, causal=true)"),
+    "rmsnorm": ("[4, 6]", "rmsnorm(eps=1e-5)"),
 }
 
 

@@ -3,8 +3,10 @@
 `specs/transformer.arch` is `torch.nn.Transformer` (same keys, loads its
 state_dict strictly, same outputs with a causal decoder, post- and pre-norm);
 GPT-2 small ties its head to its token embedding and counts it once;
-BERT-base and ViT-B/16 have their published counts, ViT-B/16 torchvision's
-exact state_dict and its published multiply-accumulates (attention products
+GPT-2 small and BERT-base have every key of Hugging Face's models (their
+weights and outputs: tests/test_hf_models.py); BERT-base, Llama-tiny and
+ViT-B/16 have their published counts, ViT-B/16 torchvision's exact
+state_dict and its published multiply-accumulates (attention products
 included).
 """
 
@@ -28,6 +30,7 @@ PUBLISHED = {
     "gpt2_small": 124_439_808,
     "bert_base": 109_482_240,
     "vit_b16": 86_567_656,
+    "llama_tiny": 3_414_272,
 }
 
 
@@ -130,11 +133,11 @@ def test_gpt2_head_is_tied_to_the_token_embedding():
     assert not torch.equal(before[..., 5], after[..., 5])
 
 
-def test_gpt2_keys_are_hugging_faces_outside_the_attention():
-    # Hugging Face stores attention and MLP weights as Conv1D (transposed, `c_attn`); the rest is by name.
+def test_gpt2_keys_are_hugging_faces():
+    # Every key, the attention's packed `c_attn` and the Conv1D projections included.
     ours = {k for k, _ in state_keys(built("gpt2_small", n_layer=12, vocab_size=50257, n_embd=8, n_head=2))}
     ref = {k for k, _ in reference_keys("gpt2_small")}
-    assert {k for k in ours if ".attn." not in k} == {k for k in ref if ".attn." not in k}
+    assert ours == ref
 
 
 @settings(max_examples=15, deadline=None)
@@ -171,8 +174,10 @@ def test_bert_returns_the_sequence_and_the_pooled_first_token():
         seq, pooled = m(ids, types)
         assert_close(pooled, torch.tanh(m.pooler.dense(seq[:, 0])))
         assert not torch.equal(m(ids, 1 - types)[0], seq)  # the segment embedding is really added
-    emb = {k for k, _ in state_keys(m) if k.startswith("embeddings.") or k.startswith("pooler.")}
-    assert emb == {k for k, _ in reference_keys("bert_base") if k.startswith("embeddings.") or k.startswith("pooler.")}
+
+def test_bert_keys_are_hugging_faces():
+    m = built("bert_base", hidden_size=16, num_attention_heads=2, intermediate_size=32, vocab_size=50)
+    assert {k for k, _ in state_keys(m)} == {k for k, _ in reference_keys("bert_base")}
 
 
 # ---------------------------------------------------------------- ViT-B/16

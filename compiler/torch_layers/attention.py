@@ -1,7 +1,10 @@
-"""The torch half of `attention`: multi-head attention with `nn.MultiheadAttention`'s parameters.
+"""The torch half of `attention` and `attend`.
 
 `Attention` keeps `torch.nn.MultiheadAttention`'s parameter layout, so their
-state_dicts load into each other with `strict=True`.
+state_dicts load into each other with `strict=True`. `Attend` has no
+parameters: the scaled dot-product between projections the spec made itself,
+with grouped-query heads, rotary positions (Llama's rotate-half convention)
+and an additive score bias (T5's relative positions).
 """
 
 from __future__ import annotations
@@ -65,3 +68,77 @@ def _attention(node: Node, ins: list[Shape]) -> nn.Module:
     a = node.args
     return Attention(ins[0][-1], a["heads"], causal=a["causal"], dropout=a["dropout"], bias=a["bias"],
                      cross="memory" in node.refs)
+
+
+def rotary(x: torch.Tensor, base: float, dims: int) -> torch.Tensor:
+    """Rotary positions on the first `dims` features of each head of `x` `[..., seq, head]`, positions 0…seq-1.
+
+    Hugging Face's Llama convention: the angles are computed in float32, and
+    feature i is paired with feature i + dims/2 ("rotate half").
+    """
+    half = torch.arange(0, dims, 2, dtype=torch.int64, device=x.device).float() / dims
+    inv_freq = 1.0 / (base ** half)
+    angles = torch.outer(torch.arange(x.shape[-2], device=x.device, dtype=torch.float32), inv_freq)
+    angles = torch.cat((angles, angles), dim=-1)
+    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    turned, kept = x[..., :dims], x[..., dims:]
+    first, second = turned[..., : dims // 2], turned[..., dims // 2:]
+    turned = turned * cos + torch.cat((-second, first), dim=-1) * sin
+    return torch.cat((turned, kept), dim=-1)
+
+
+class Attend(nn.Module):
+    """Scaled dot-product attention over projections made elsewhere: `forward(q, k, v)` or `forward(qkv)`.
+
+    Values are batch-first `[batch, ..., seq, width]`; the width splits into
+    heads (`kv_heads` of them for keys and values, each shared by
+    heads / kv_heads query heads). `position_bias` `[batch, heads or 1, n, m]`
+    is added to the scores. Computed by `F.scaled_dot_product_attention`.
+    """
+
+    def __init__(self, heads: int, kv_heads: int | None = None, causal: bool = False, scale: float | None = None,
+                 rotary: float | None = None, rotary_dims: int | None = None, dropout: float = 0.0,
+                 packed: bool = False):
+        super().__init__()
+        self.heads, self.kv_heads, self.causal, self.scale = heads, kv_heads or heads, causal, scale
+        self.rotary, self.rotary_dims, self.dropout, self.packed = rotary, rotary_dims, dropout, packed
+
+    def forward(self, *xs: torch.Tensor, position_bias: torch.Tensor | None = None) -> torch.Tensor:
+        if self.packed:
+            (qkv,) = xs
+            head = qkv.shape[-1] // (self.heads + 2 * self.kv_heads)
+            q, k, v = qkv.split([self.heads * head, self.kv_heads * head, self.kv_heads * head], dim=-1)
+        else:
+            q, k, v = xs
+        q = q.unflatten(-1, (self.heads, -1)).transpose(-3, -2)  # [batch, ..., heads, n, head]
+        k = k.unflatten(-1, (self.kv_heads, -1)).transpose(-3, -2)
+        v = v.unflatten(-1, (self.kv_heads, -1)).transpose(-3, -2)
+        if self.rotary is not None:
+            dims = self.rotary_dims or q.shape[-1]
+            q, k = rotary(q, self.rotary, dims), rotary(k, self.rotary, dims)
+        if self.kv_heads != self.heads:
+            k = k.repeat_interleave(self.heads // self.kv_heads, dim=-3)
+            v = v.repeat_interleave(self.heads // self.kv_heads, dim=-3)
+        mask = None
+        if position_bias is not None:
+            # [batch, heads, n, m] broadcast over any window dimensions between batch and heads.
+            mask = position_bias.reshape(position_bias.shape[0], *(1,) * (q.dim() - 4), *position_bias.shape[1:])
+            mask = mask.to(q.dtype)
+            if self.causal:
+                n, m = q.shape[-2], k.shape[-2]
+                above = torch.ones(n, m, dtype=torch.bool, device=q.device).tril().logical_not()
+                mask = mask.masked_fill(above, float("-inf"))
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
+                                             is_causal=self.causal and mask is None, scale=self.scale)
+        return out.transpose(-3, -2).flatten(-2)
+
+    def extra_repr(self) -> str:
+        return (f"heads={self.heads}, kv_heads={self.kv_heads}, causal={self.causal}, scale={self.scale}, "
+                f"rotary={self.rotary}, rotary_dims={self.rotary_dims}, dropout={self.dropout}, packed={self.packed}")
+
+
+@builds("attend")
+def _attend(node: Node, ins: list[Shape]) -> nn.Module:
+    a = node.args
+    return Attend(a["heads"], a["kv_heads"], causal=a["causal"], scale=a["scale"], rotary=a["rotary"],
+                  rotary_dims=a["rotary_dims"], dropout=a["dropout"], packed=len(ins) == 1)

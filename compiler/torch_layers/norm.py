@@ -1,5 +1,5 @@
 """The torch half of normalisation and dropout (torch's own classes), a channels-first layernorm,
-`scale` (layer scale, bare where asked) and `drop_path` (stochastic depth)."""
+`scale` (layer scale, bare where asked), `drop_path` (stochastic depth) and `RMSNorm` computed in float32."""
 
 from __future__ import annotations
 
@@ -98,3 +98,24 @@ class DropPath(nn.Module):
 @builds("drop_path")
 def _drop_path(node: Node, ins: list[Shape]) -> nn.Module:
     return DropPath(node.args["p"])
+class RMSNorm(nn.Module):
+    """`weight · x / sqrt(mean(x²) + eps)` over the last dimension, as Hugging Face's `LlamaRMSNorm` computes it:
+    in float32 whatever the input's dtype, the result cast back before the scale."""
+
+    def __init__(self, dim: int, eps: float = 1e-6):
+        super().__init__()
+        self.dim, self.eps = dim, eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        wide = x.to(torch.float32)
+        wide = wide * torch.rsqrt(wide.pow(2).mean(-1, keepdim=True) + self.eps)
+        return self.weight * wide.to(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"{self.dim}, eps={self.eps}"
+
+
+@builds("rmsnorm")
+def _rmsnorm(node: Node, ins: list[Shape]) -> nn.Module:
+    return RMSNorm(ins[0][-1], eps=node.args["eps"])

@@ -29,7 +29,7 @@ Named = dict[str, tuple[Any, ast.Arg]]
 
 def bind(reporter: Reporter, layer: Layer, el: ast.LayerCall, positional: Positional, named: Named) -> Any:
     """`layer.Args` built from the call's arguments, or a diagnostic raised at the argument to blame."""
-    fields = list(layer.Args.model_fields)
+    fields = [f for f in layer.Args.model_fields if f not in layer.named_only]
     data: dict[str, Any] = {}
     spans: dict[str, ast.Arg] = {}
     if layer.variadic:

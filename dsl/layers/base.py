@@ -73,6 +73,9 @@ class Layer:
     name: ClassVar[str]
     Args: ClassVar[type[Args]] = NoArgs
     variadic: ClassVar[str | None] = None  # a field that collects all positional arguments
+    # `Args` fields given by name only: options added after a layer's positional form was fixed, so an
+    # existing call such as `linear(8, true, 3)` never binds its extra number to one of them.
+    named_only: ClassVar[tuple[str, ...]] = ()
     merge: ClassVar[bool] = False  # takes several tensor operands
     constants: ClassVar[bool] = False  # a merge whose positional numbers are operands too (`mul(0.044)`)
     tensor_args: ClassVar[tuple[TensorArg, ...]] = ()  # named arguments that take a label, not in `Args`

@@ -10,6 +10,8 @@ from .registry import register
 class LinearArgs(Args):
     out: int
     bias: bool = True
+    # The weight stored `[in, out]`, as Hugging Face's GPT-2 `Conv1D` keeps it, so its checkpoints load strictly.
+    transposed: bool = False
 
 
 class Linear(Layer):
@@ -17,8 +19,10 @@ class Linear(Layer):
     Args = LinearArgs
     tensor_args = (TensorArg("tie", weight=True),)  # the shared weight's shape arrives in `refs["tie"]`
     takes_init_std = True
+    named_only = ("transposed",)
     summary = ("fully connected on the last dimension: [..., F] → [..., out]; refuses a channels-first image "
-               "(§5); `tie=` shares an embedding's weight")
+               "(§5); `tie=` shares an embedding's weight; `transposed=true` stores the weight `[F, out]` "
+               "(GPT-2's `Conv1D`)")
     io = "`[..., F]` → `[..., out]`"
 
     def infer(self, a: LinearArgs, inputs, refs):
@@ -35,9 +39,9 @@ class Linear(Layer):
                              hint="flatten only concrete dimensions before `linear`,"
                                   " or pool a sequence with `mean`/`last`")
         tied = refs.get("tie")
-        if tied is not None and tied.shape != (a.out, x.shape[-1]):
-            raise LayerError("E319", arg="tie", layer=self.name, want=fmt_shape((a.out, x.shape[-1])),
-                             got=fmt_shape(tied.shape))
+        want = self.weight(a, [x], x)
+        if tied is not None and tied.shape != want:
+            raise LayerError("E319", arg="tie", layer=self.name, want=fmt_shape(want), got=fmt_shape(tied.shape))
         return TensorType((*x.shape[:-1], a.out), x.dtype)
 
     def params(self, a, inputs, out, refs):
@@ -46,7 +50,8 @@ class Linear(Layer):
         return weight + (a.out if a.bias else 0)
 
     def weight(self, a, inputs, out):
-        return (a.out, inputs[0].shape[-1])
+        features = inputs[0].shape[-1]
+        return (features, a.out) if a.transposed else (a.out, features)
 
     def macs(self, a, inputs, out, refs):
         return numel(inputs[0].shape) * a.out

@@ -1,4 +1,5 @@
-"""Normalisation and regularisation: `batchnorm`, `layernorm`, `groupnorm`, `dropout`, `scale`, `drop_path`."""
+"""Normalisation and regularisation: `batchnorm`, `layernorm`, `groupnorm`, `dropout`, `scale`, `drop_path`,
+`rmsnorm`."""
 
 from __future__ import annotations
 
@@ -186,3 +187,30 @@ class DropPath(Layer):
 
 register(Scale())
 register(DropPath())
+class RMSNormArgs(Args):
+    eps: float = 1e-6
+
+
+class RMSNorm(Layer):
+    """Root-mean-square normalisation (Llama's `LlamaRMSNorm`, T5's `T5LayerNorm`): a scale, no mean, no bias."""
+
+    name = "rmsnorm"
+    Args = RMSNormArgs
+    summary = ("divide the last dimension by its root mean square, then scale (`weight`, no bias); computed in "
+               "float32, as Llama's and T5's norms are")
+    io = "shape kept"
+
+    def infer(self, a, inputs, refs):
+        x = inputs[0]
+        self.rank_between(x, 1, 8, "a tensor with dimensions")
+        self.float_input(x)
+        concrete(x.shape[-1], self.name, "the normalised size")
+        if a.eps <= 0:
+            raise LayerError("E107", arg="eps", layer=self.name, name="eps", expected="a positive number", got=a.eps)
+        return x
+
+    def params(self, a, inputs, out, refs):
+        return inputs[0].shape[-1]
+
+
+register(RMSNorm())

@@ -7,7 +7,7 @@ symbol. Integer ids `int[seq]` become vectors through `embedding`.
 from __future__ import annotations
 
 from ..dims import fmt_shape, is_concrete
-from .base import Args, Layer, LayerError, TensorType, concrete, positive
+from .base import Args, Layer, LayerError, TensorArg, TensorType, concrete, positive
 from .registry import register
 
 
@@ -36,7 +36,9 @@ class Embedding(Layer):
     name = "embedding"
     Args = EmbeddingArgs
     takes_init_std = True
-    summary = "integer ids → vectors"
+    # One table read by two inputs (T5's `shared` as `encoder.embed_tokens` and `decoder.embed_tokens`).
+    tensor_args = (TensorArg("tie", weight=True),)
+    summary = "integer ids → vectors; `tie=` reads another embedding's table (one tensor, counted once)"
     io = "`int[seq]` → `[seq, dim]`"
 
     def infer(self, a: EmbeddingArgs, inputs, refs):
@@ -50,10 +52,17 @@ class Embedding(Layer):
         if a.padding_idx is not None and not -a.vocab <= a.padding_idx < a.vocab:
             raise LayerError("E403", arg="padding_idx", index=a.padding_idx,
                              what=f"a vocabulary of {a.vocab}")
+        tied = refs.get("tie")
+        if tied is not None and tied.shape != (a.vocab, a.dim):
+            raise LayerError("E319", arg="tie", layer=self.name, want=fmt_shape((a.vocab, a.dim)),
+                             got=fmt_shape(tied.shape),
+                             hint=f"a shared table is read as it is: give this embedding its size, "
+                                  f"`embedding({tied.shape[0]}, {tied.shape[-1]}, tie=...)`")
         return TensorType((*x.shape, a.dim), "float")
 
     def params(self, a, inputs, out, refs):
-        return a.vocab * a.dim
+        # A shared table belongs to the embedding it is tied to and counts there, once.
+        return 0 if "tie" in refs else a.vocab * a.dim
 
     def weight(self, a, inputs, out):
         return (a.vocab, a.dim)
