@@ -131,6 +131,10 @@ _CODES = [
     ErrorCode("E405", "network too large", "the expanded network exceeds {limit} layers", "check `repeat` counts"),
     ErrorCode("E406", "condition not boolean", "`{what}` needs a true/false condition, got {got}"),
     ErrorCode("E407", "unknown function", "unknown function `{name}`"),
+    ErrorCode("E408", "over the memory budget",
+              "model `{model}` needs {need} ({params} of parameters, {activations} of activations at batch {batch}); "
+              "the memory budget is {budget}",
+              "raise the budget with `{flag}` (the default is {default}), or make the model smaller"),
     # E5xx — structure of a model
     ErrorCode("E501", "duplicate input", "input `{name}` is declared twice"),
     ErrorCode("E502", "several inputs",
