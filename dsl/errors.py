@@ -36,6 +36,8 @@ _CODES = [
               "remove it, or add the `{opener}` it should close"),
     ErrorCode("E007", "file unreadable", "cannot read {path}: {reason}"),
     ErrorCode("E008", "file too large", "{path} is {size} bytes; specs are limited to {limit}"),
+    ErrorCode("E008", "file too large", "{path} holds more than {limit} tokens",
+              "split it into files that import one another", form="tokens"),
     # E1xx — names and arguments
     ErrorCode("E101", "unknown layer", "unknown layer or block `{name}`"),
     ErrorCode("E102", "undefined name", "undefined name `{name}`"),

@@ -13,6 +13,7 @@ import re
 from collections.abc import Collection, Iterator
 from copy import copy
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
@@ -53,6 +54,9 @@ SUMMARIES = [
 # Longer numbers are refused before Python converts them: no size needs more digits,
 # and int() of thousands of digits is slow, then refused by Python itself.
 MAX_DIGITS = 100
+# A spec of 10,000 layers holds about 50,000 tokens; past this many the parse is refused, so that
+# a megabyte of short tokens is answered in about a second rather than parsed for a minute.
+MAX_TOKENS = 100_000
 
 
 @lru_cache(maxsize=1)
@@ -71,8 +75,26 @@ def _machinery() -> tuple[Lark, BasicLexer]:
     return lark, BasicLexer(conf)
 
 
+# Texts up to this size keep their parsed AST for the next parse of the same text (the standard library
+# on every check, a spec checked again in an editor or a notebook); larger ones are rare and costly to hold.
+CACHED_CHARS = 200_000
+
+
 def parse(text: str, file: str, reporter: Reporter) -> ast.File:
     """Parse `text`; on a syntax error raise `DiagnosticError` (parse errors stop a file)."""
+    reporter.sources.add(file, text)
+    if len(text) > CACHED_CHARS:
+        return _Parse(text, file, reporter).run()
+    return _parse_cached(text, file)
+
+
+@lru_cache(maxsize=64)
+def _parse_cached(text: str, file: str) -> ast.File:
+    """`parse` memoised on its inputs: the AST is frozen and depends on nothing else.
+
+    A syntax error is raised, not cached; its diagnostics quote `text` through a reporter of its own.
+    """
+    reporter = Reporter()
     reporter.sources.add(file, text)
     return _Parse(text, file, reporter).run()
 
@@ -120,6 +142,8 @@ class _Parse:
 
     def _tokens(self, lexer: BasicLexer, ignored: Collection[str]) -> Iterator[Token]:
         """The tokens the grammar reads; comments are kept aside, long numbers refused."""
+        self._not_too_many_tokens()
+        count = 0
         for tok in LexerThread.from_text(lexer, self.text).lex(None):
             kind = tok.type
             if kind == "COMMENT":
@@ -127,10 +151,38 @@ class _Parse:
                 if body:
                     self.comments[tok.line] = body
             elif kind not in ignored:
+                count += 1
+                if count > MAX_TOKENS:
+                    raise self._too_many_tokens(tok.line, tok.column, len(tok.value))
                 if kind in ("INT", "FLOAT") and len(tok.value) > MAX_DIGITS:
                     raise self.reporter.error("E404", _token_span(self.file, tok), what="this number",
                                               value=f"{len(tok.value)} digits", limit=f"{MAX_DIGITS} digits")
                 yield tok
+
+
+    def _not_too_many_tokens(self) -> None:
+        """Refuse a text of more than MAX_TOKENS tokens before lexing it (at C speed, not the parser's).
+
+        Each match of `_SOME_TOKENS` is at least one token, so the count never refuses a text the
+        parser would accept; the exact count in `_tokens` is the backstop.
+        """
+        if len(self.text) <= MAX_TOKENS:
+            return
+        matches = (m for m in _SOME_TOKENS.finditer(self.text) if m.group()[0] != "#")
+        past = next(islice(matches, MAX_TOKENS, None), None)
+        if past is not None:
+            start = past.start()
+            line = self.text.count("\n", 0, start) + 1
+            col = start - (self.text.rfind("\n", 0, start) + 1) + 1
+            raise self._too_many_tokens(line, col, len(past.group()))
+
+    def _too_many_tokens(self, line: int, col: int, width: int) -> DiagnosticError:
+        span = Span(file=self.file, line=line, col=col, end_line=line, end_col=col + width)
+        return self.reporter.error("E008", span, form="tokens", path=self.file, limit=f"{MAX_TOKENS:,}")
+
+
+# Pieces of text that each hold at least one token (comments are matched whole, to be skipped).
+_SOME_TOKENS = re.compile(r'#[^\n]*|"(?:[^"\\\n]|\\.)*"|[A-Za-z0-9_.]+|->|\*\*|//|[<>=!]=|\S')
 
 
 def _span_at(file: str, line: int, col: int, width: int = 1) -> Span:

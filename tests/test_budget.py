@@ -182,3 +182,25 @@ def test_fmt_has_the_checkers_size_limit(tmp_path):
     assert result.exit_code == 1
     assert "specs are limited to" in result.stderr
     assert big.read_bytes() == before
+
+
+@pytest.mark.parametrize("text", [
+    "model M {\n    input x: [4]\n    x" + " -> relu" * 60_000 + "\n}\n",
+    "model M {\n    input x: [4]\n" + "    relu\n" * 110_000 + "}\n",
+    "let a = " + "1+" * 60_000 + "1\n",
+    "let a = [" + '"a\\"b",' * 60_000 + "1]\n",
+], ids=["long-line", "many-lines", "long-sum", "strings"])
+def test_a_spec_of_too_many_tokens_is_refused(text):
+    from dsl.parse import MAX_TOKENS
+    res = dsl.check_text(text, name="many.arch")
+    [d] = res.diagnostics
+    assert d.code == "E008" and f"more than {MAX_TOKENS:,} tokens" in d.message
+    # The span names the first token past the limit, on the line the lexer counts.
+    assert d.line_text == text.split("\n")[d.span.line - 1]
+
+
+def test_the_token_limit_counts_no_comments():
+    from dsl.parse import MAX_TOKENS
+    text = "# relu relu relu\n" * (MAX_TOKENS // 2) + "model M {\n    input x: [4]\n    relu\n}\n"
+    assert len(text) > MAX_TOKENS
+    assert dsl.check_text(text).ok
