@@ -18,16 +18,20 @@ from .notebook import register as register_notebook_display
 
 
 def build(path: str | Path, model: str | None = None, *, seed: int | None = None,
-          weights: str | Path | None = None, **params: Any):
+          weights: str | Path | None = None, max_bytes: int | None = None, **params: Any):
     """Check `path` and lower its model to a `torch.nn.Module`; raise `DiagnosticError` on a bad spec.
 
     `seed` seeds torch's generator first, so the same spec and seed give the same weights
     (those `archlang compile --seed` writes); without it the weights follow torch's global state.
     `weights` names a `.pt`/`.safetensors` state_dict to load strictly (E601 lists what does not fit).
+    A model whose parameters and activations (batch 1) need more than `max_bytes` is refused
+    (E408) before a weight exists; the default budget is half of the machine's memory.
     """
     result = check_file(path, params=params, model=model)
     if not result.ok:
         raise DiagnosticError(result.diagnostics)
+    from .budget import enforce
+    enforce(result.graph, max_bytes, batch=1, flag="build(..., max_bytes=N)")
     from .lower import lower
     if seed is not None:
         import torch

@@ -177,6 +177,31 @@ model_option = click.option("--model", metavar="NAME", help="Pick a model in a f
 debug_option = click.option("--debug", is_flag=True, help="Show Python tracebacks of internal errors.")
 
 
+class SizeType(click.ParamType):
+    name = "SIZE"
+
+    def convert(self, value, param, ctx):
+        from .budget import parse_size
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+def memory_option(default_text: str):
+    return click.option("--max-memory", "max_memory", type=SizeType(), default=None, metavar="SIZE",
+                        help="Refuse a model whose parameters and activations need more than SIZE "
+                             f"(64GB, 512MiB, ...) before building it; {default_text}.")
+
+
+def _within_budget(g, budget: int | None, batch: int) -> None:
+    """Refuse (E408, exit 1) a model past the memory budget, before a weight exists."""
+    from .budget import enforce
+    enforce(g, budget, batch)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="archlang")
 def main() -> None:
@@ -192,9 +217,11 @@ def main() -> None:
 @model_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Diagnostics as rustc-style text or as JSON lines.")
+@memory_option("checked only when given, at batch 1")
 @debug_option
 @exits
-def check(files: tuple[str, ...], sets: tuple[str, ...], model: str | None, fmt: str, debug: bool) -> int:
+def check(files: tuple[str, ...], sets: tuple[str, ...], model: str | None, fmt: str, max_memory: int | None,
+          debug: bool) -> int:
     """Parse, expand and infer every shape; print input → output, parameters and MACs per model.
 
     Does not import torch.
@@ -204,6 +231,9 @@ def check(files: tuple[str, ...], sets: tuple[str, ...], model: str | None, fmt:
     n_models = 0
     for f in files:
         res = _check_one(f, values, model, debug, all_models=model is None)
+        if max_memory is not None and res.ok:
+            from .budget import over_budget
+            res.diagnostics += [d for d in (over_budget(g, max_memory) for g in res.models) if d is not None]
         results.append(res)
         _print_diagnostics(res.diagnostics, fmt)
         for g in res.models if res.ok else []:
@@ -261,15 +291,18 @@ def _concrete_graph(res: CheckResult, file: str):
               help="Batch size of the random input.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True, help="Timed forward passes.")
+@memory_option("default: half of this machine's memory")
 @debug_option
 @exits
-def run(file: str, sets: tuple[str, ...], model: str | None, batch: int, seed: int, repeats: int, debug: bool) -> int:
+def run(file: str, sets: tuple[str, ...], model: str | None, batch: int, seed: int, repeats: int,
+        max_memory: int | None, debug: bool) -> int:
     """Build the model, push a random input through it, print output shapes and forward time."""
     res = _check_one(file, parse_set(sets), model, debug)
     _print_diagnostics(res.diagnostics, "text")
     if not res.ok:
         return SPEC_ERRORS
     g = _concrete_graph(res, file)
+    _within_budget(g, max_memory, batch)
     import torch
 
     from .inputs import random_inputs
@@ -303,9 +336,11 @@ def run(file: str, sets: tuple[str, ...], model: str | None, batch: int, seed: i
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the initial weights.")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False), default=None, metavar="W.pt",
               help="Write these trained weights (a state_dict, as .pt holds) instead of fresh ones.")
+@memory_option("default: half of this machine's memory")
 @debug_option
 @exits
 def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed: int, weights: str | None,
+             max_memory: int | None,
              debug: bool) -> int:
     """Build the model and write it: its state_dict, an exported program, ONNX, or Python source."""
     from .export import WRITERS, ExportError, symbolic_axes
@@ -323,6 +358,9 @@ def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed
     # The axes the spec leaves symbolic stay free in .pt2 and .onnx: checked again without their values.
     symbols = [k for k in values if k not in g.params_used]
     free = _check_one(file, {k: v for k, v in values.items() if k not in symbols}, model, False) if symbols else res
+    # The exporters trace a batch of 2 (.pt2, .onnx); .pt and .py run no forward, but a budget that
+    # depended on the suffix would surprise.
+    _within_budget(g, max_memory, 2)
     import torch
 
     from .lower import lower
@@ -443,13 +481,18 @@ def fmt(files: tuple[str, ...], check_only: bool, debug: bool) -> int:
     A file that does not parse is reported and left untouched. Does not import torch.
     """
     from dsl.fmt import FormatError, format_text
+    from dsl.program import MAX_BYTES, SpecTooLarge, read_spec
 
     failed = changed = 0
     for f in files:
         path = Path(f)
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            text = read_spec(path)  # the checker's bounds: regular files of at most MAX_BYTES
             new = format_text(text, f)
+        except SpecTooLarge as e:
+            click.echo(f"error: cannot read {f}: it is {e.size} bytes; specs are limited to {MAX_BYTES:,}", err=True)
+            failed += 1
+            continue
         except DiagnosticError as e:
             _print_diagnostics(e.diagnostics, "text")
             failed += 1

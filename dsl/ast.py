@@ -15,7 +15,9 @@ from .source import Span
 
 
 class Node(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # The parser builds nodes with `model_construct` (its values are valid by construction), so the
+    # validation schema is built only if something validates (deferred: no cost at import).
+    model_config = ConfigDict(frozen=True, defer_build=True)
     span: Span
 
 
@@ -213,7 +215,7 @@ Item = Annotated[Import | Let | BlockDef | ModelDef, Field(discriminator="kind")
 
 
 class File(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     path: str
     items: list[Item]
 
@@ -224,8 +226,3 @@ class File(BaseModel):
     @property
     def blocks(self) -> list[BlockDef]:
         return [i for i in self.items if isinstance(i, BlockDef)]
-
-
-for _cls in list(globals().values()):
-    if isinstance(_cls, type) and issubclass(_cls, BaseModel) and _cls is not BaseModel:
-        _cls.model_rebuild()

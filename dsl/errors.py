@@ -36,6 +36,8 @@ _CODES = [
               "remove it, or add the `{opener}` it should close"),
     ErrorCode("E007", "file unreadable", "cannot read {path}: {reason}"),
     ErrorCode("E008", "file too large", "{path} is {size} bytes; specs are limited to {limit}"),
+    ErrorCode("E008", "file too large", "{path} holds more than {limit} tokens",
+              "split it into files that import one another", form="tokens"),
     # E1xx — names and arguments
     ErrorCode("E101", "unknown layer", "unknown layer or block `{name}`"),
     ErrorCode("E102", "undefined name", "undefined name `{name}`"),
@@ -143,6 +145,10 @@ _CODES = [
     ErrorCode("E405", "network too large", "the expanded network exceeds {limit} layers", "check `repeat` counts"),
     ErrorCode("E406", "condition not boolean", "`{what}` needs a true/false condition, got {got}"),
     ErrorCode("E407", "unknown function", "unknown function `{name}`"),
+    ErrorCode("E408", "over the memory budget",
+              "model `{model}` needs {need} ({params} of parameters, {activations} of activations at batch {batch}); "
+              "the memory budget is {budget}",
+              "raise the budget with `{flag}` (the default is {default}), or make the model smaller"),
     # E5xx — structure of a model
     ErrorCode("E501", "duplicate input", "input `{name}` is declared twice"),
     ErrorCode("E502", "several inputs",

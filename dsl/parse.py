@@ -13,6 +13,7 @@ import re
 from collections.abc import Collection, Iterator
 from copy import copy
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
@@ -53,6 +54,9 @@ SUMMARIES = [
 # Longer numbers are refused before Python converts them: no size needs more digits,
 # and int() of thousands of digits is slow, then refused by Python itself.
 MAX_DIGITS = 100
+# A spec of 10,000 layers holds about 50,000 tokens; past this many the parse is refused, so that
+# a megabyte of short tokens is answered in about a second rather than parsed for a minute.
+MAX_TOKENS = 100_000
 
 
 @lru_cache(maxsize=1)
@@ -71,8 +75,26 @@ def _machinery() -> tuple[Lark, BasicLexer]:
     return lark, BasicLexer(conf)
 
 
+# Texts up to this size keep their parsed AST for the next parse of the same text (the standard library
+# on every check, a spec checked again in an editor or a notebook); larger ones are rare and costly to hold.
+CACHED_CHARS = 200_000
+
+
 def parse(text: str, file: str, reporter: Reporter) -> ast.File:
     """Parse `text`; on a syntax error raise `DiagnosticError` (parse errors stop a file)."""
+    reporter.sources.add(file, text)
+    if len(text) > CACHED_CHARS:
+        return _Parse(text, file, reporter).run()
+    return _parse_cached(text, file)
+
+
+@lru_cache(maxsize=64)
+def _parse_cached(text: str, file: str) -> ast.File:
+    """`parse` memoised on its inputs: the AST is frozen and depends on nothing else.
+
+    A syntax error is raised, not cached; its diagnostics quote `text` through a reporter of its own.
+    """
+    reporter = Reporter()
     reporter.sources.add(file, text)
     return _Parse(text, file, reporter).run()
 
@@ -120,6 +142,8 @@ class _Parse:
 
     def _tokens(self, lexer: BasicLexer, ignored: Collection[str]) -> Iterator[Token]:
         """The tokens the grammar reads; comments are kept aside, long numbers refused."""
+        self._not_too_many_tokens()
+        count = 0
         for tok in LexerThread.from_text(lexer, self.text).lex(None):
             kind = tok.type
             if kind == "COMMENT":
@@ -127,18 +151,46 @@ class _Parse:
                 if body:
                     self.comments[tok.line] = body
             elif kind not in ignored:
+                count += 1
+                if count > MAX_TOKENS:
+                    raise self._too_many_tokens(tok.line, tok.column, len(tok.value))
                 if kind in ("INT", "FLOAT") and len(tok.value) > MAX_DIGITS:
                     raise self.reporter.error("E404", _token_span(self.file, tok), what="this number",
                                               value=f"{len(tok.value)} digits", limit=f"{MAX_DIGITS} digits")
                 yield tok
 
 
+    def _not_too_many_tokens(self) -> None:
+        """Refuse a text of more than MAX_TOKENS tokens before lexing it (at C speed, not the parser's).
+
+        Each match of `_SOME_TOKENS` is at least one token, so the count never refuses a text the
+        parser would accept; the exact count in `_tokens` is the backstop.
+        """
+        if len(self.text) <= MAX_TOKENS:
+            return
+        matches = (m for m in _SOME_TOKENS.finditer(self.text) if m.group()[0] != "#")
+        past = next(islice(matches, MAX_TOKENS, None), None)
+        if past is not None:
+            start = past.start()
+            line = self.text.count("\n", 0, start) + 1
+            col = start - (self.text.rfind("\n", 0, start) + 1) + 1
+            raise self._too_many_tokens(line, col, len(past.group()))
+
+    def _too_many_tokens(self, line: int, col: int, width: int) -> DiagnosticError:
+        span = Span(file=self.file, line=line, col=col, end_line=line, end_col=col + width)
+        return self.reporter.error("E008", span, form="tokens", path=self.file, limit=f"{MAX_TOKENS:,}")
+
+
+# Pieces of text that each hold at least one token (comments are matched whole, to be skipped).
+_SOME_TOKENS = re.compile(r'#[^\n]*|"(?:[^"\\\n]|\\.)*"|[A-Za-z0-9_.]+|->|\*\*|//|[<>=!]=|\S')
+
+
 def _span_at(file: str, line: int, col: int, width: int = 1) -> Span:
-    return Span(file=file, line=line, col=col, end_line=line, end_col=col + width)
+    return Span.model_construct(file=file, line=line, col=col, end_line=line, end_col=col + width)
 
 
 def _token_span(file: str, tok: Token) -> Span:
-    return Span(file=file, line=tok.line, col=tok.column, end_line=tok.end_line or tok.line,
+    return Span.model_construct(file=file, line=tok.line, col=tok.column, end_line=tok.end_line or tok.line,
                 end_col=tok.end_column or tok.column + len(tok.value))
 
 
@@ -240,47 +292,50 @@ class ToAst(Transformer):
     def _span(self, meta) -> Span:
         if getattr(meta, "empty", False) or not hasattr(meta, "line"):
             return _span_at(self.file, 1, 1)
-        return Span(file=self.file, line=meta.line, col=meta.column, end_line=meta.end_line, end_col=meta.end_column)
+        return Span.model_construct(file=self.file, line=meta.line, col=meta.column, end_line=meta.end_line,
+                                    end_col=meta.end_column)
 
     def _tspan(self, tok: Token) -> Span:
         return _token_span(self.file, tok)
 
     # ---- top level
     def start(self, meta, *items):
-        return ast.File(path=self.file, items=[i for i in items if i is not None])
+        return ast.File.model_construct(path=self.file, items=[i for i in items if i is not None])
 
     def import_item(self, meta, path):
-        return ast.Import(span=self._span(meta), path=_unquote(path.value))
+        return ast.Import.model_construct(span=self._span(meta), path=_unquote(path.value))
 
     def block_def(self, meta, name, params, body):
-        return ast.BlockDef(span=self._tspan(name), name=name.value, params=params or [], body=body)
+        return ast.BlockDef.model_construct(span=self._tspan(name), name=name.value, params=params or [], body=body)
 
     def model_def(self, meta, name, params, body):
-        return ast.ModelDef(span=self._tspan(name), name=name.value, params=params or [], body=body)
+        return ast.ModelDef.model_construct(span=self._tspan(name), name=name.value, params=params or [], body=body)
 
     def params(self, meta, *params):
         return [p for p in params if p is not None]
 
     def param(self, meta, name, default):
-        return ast.Param(span=self._tspan(name), name=name.value, default=default)
+        return ast.Param.model_construct(span=self._tspan(name), name=name.value, default=default)
 
     # ---- statements
     def body(self, meta, lbrace, *rest):
         stmts = [s for s in rest[:-1] if s is not None and not isinstance(s, Token)]
-        return ast.Body(span=self._span(meta), stmts=stmts)
+        return ast.Body.model_construct(span=self._span(meta), stmts=stmts)
 
     def let_stmt(self, meta, name, value):
-        return ast.Let(span=self._span(meta), name=name.value, value=value)
+        return ast.Let.model_construct(span=self._span(meta), name=name.value, value=value)
 
     def input_decl(self, meta, name, ttype):
-        return ast.InputDecl(span=self._span(meta), name=name.value, type=ttype, note=self.comments.get(meta.end_line))
+        return ast.InputDecl.model_construct(span=self._span(meta), name=name.value, type=ttype,
+                                             note=self.comments.get(meta.end_line))
 
     def tensor_type(self, meta, dtype, *dims):
-        return ast.TensorType(span=self._span(meta), dtype=dtype.value if dtype is not None else "float",
-                              dims=[d for d in dims if d is not None])
+        return ast.TensorType.model_construct(span=self._span(meta),
+                                              dtype=dtype.value if dtype is not None else "float",
+                                              dims=[d for d in dims if d is not None])
 
     def output_stmt(self, meta, *values):
-        return ast.Output(span=self._span(meta), values=list(values))
+        return ast.Output.model_construct(span=self._span(meta), values=list(values))
 
     def label(self, meta, tok):
         return tok
@@ -300,94 +355,96 @@ class ToAst(Transformer):
                 if note is None and el.span.line != el.span.end_line:
                     note = self.comments.get(el.span.line)
             noted.append(el.model_copy(update={"note": note}) if note else el)
-        return ast.Chain(span=self._span(meta), elements=noted)
+        return ast.Chain.model_construct(span=self._span(meta), elements=noted)
 
     # ---- elements
     def layer_call(self, meta, path, args):
         # `relu` and `relu()` are the same layer; `args` None means no parentheses.
-        return ast.LayerCall(span=self._span(meta), path=path, args=args)
+        return ast.LayerCall.model_construct(span=self._span(meta), path=path, args=args)
 
     def path(self, meta, *parts):
         return [p.value for p in parts]
 
     def group(self, meta, body):
-        return ast.Group(span=self._span(meta), body=body)
+        return ast.Group.model_construct(span=self._span(meta), body=body)
 
     def residual(self, meta, body, shortcut_kw, shortcut):
-        return ast.Residual(span=self._span(meta), body=body, shortcut=shortcut)
+        return ast.Residual.model_construct(span=self._span(meta), body=body, shortcut=shortcut)
 
     def parallel(self, meta, body):
-        return ast.Parallel(span=self._span(meta), body=body)
+        return ast.Parallel.model_construct(span=self._span(meta), body=body)
 
     def repeat(self, meta, count, index, body):
-        return ast.Repeat(span=self._span(meta), count=count, index=index.value if index is not None else None,
+        return ast.Repeat.model_construct(span=self._span(meta), count=count,
+                                          index=index.value if index is not None else None,
                           body=body)
 
     def if_elem(self, meta, cond, then, else_kw, orelse):
         if isinstance(orelse, ast.If):
-            orelse = ast.Body(span=orelse.span, stmts=[ast.Chain(span=orelse.span, elements=[orelse])])
-        return ast.If(span=self._span(meta), cond=cond, then=then, orelse=orelse)
+            chain = ast.Chain.model_construct(span=orelse.span, elements=[orelse])
+            orelse = ast.Body.model_construct(span=orelse.span, stmts=[chain])
+        return ast.If.model_construct(span=self._span(meta), cond=cond, then=then, orelse=orelse)
 
     def args(self, meta, *args):
         return [a for a in args if a is not None]
 
     def kwarg(self, meta, name, value):
-        return ast.Arg(span=self._span(meta), name=name.value, value=value)
+        return ast.Arg.model_construct(span=self._span(meta), name=name.value, value=value)
 
     def posarg(self, meta, value):
-        return ast.Arg(span=self._span(meta), name=None, value=value)
+        return ast.Arg.model_construct(span=self._span(meta), name=None, value=value)
 
     # ---- expressions
     def ternary(self, meta, then, cond, else_kw, orelse):
-        return ast.Ternary(span=self._span(meta), cond=cond, then=then, orelse=orelse)
+        return ast.Ternary.model_construct(span=self._span(meta), cond=cond, then=then, orelse=orelse)
 
     def or_op(self, meta, left, right):
-        return ast.BoolOp(span=self._span(meta), op="or", left=left, right=right)
+        return ast.BoolOp.model_construct(span=self._span(meta), op="or", left=left, right=right)
 
     def and_op(self, meta, left, right):
-        return ast.BoolOp(span=self._span(meta), op="and", left=left, right=right)
+        return ast.BoolOp.model_construct(span=self._span(meta), op="and", left=left, right=right)
 
     def not_op(self, meta, operand):
-        return ast.UnaryOp(span=self._span(meta), op="not", operand=operand)
+        return ast.UnaryOp.model_construct(span=self._span(meta), op="not", operand=operand)
 
     def compare(self, meta, left, op, right):
-        return ast.BinOp(span=self._span(meta), op=op.value, left=left, right=right)
+        return ast.BinOp.model_construct(span=self._span(meta), op=op.value, left=left, right=right)
 
     def binop(self, meta, left, op, right):
-        return ast.BinOp(span=self._span(meta), op=op.value, left=left, right=right)
+        return ast.BinOp.model_construct(span=self._span(meta), op=op.value, left=left, right=right)
 
     def unop(self, meta, op, operand):
-        return ast.UnaryOp(span=self._span(meta), op=op.value, operand=operand)
+        return ast.UnaryOp.model_construct(span=self._span(meta), op=op.value, operand=operand)
 
     def attr(self, meta, obj, name):
-        return ast.Attr(span=self._span(meta), obj=obj, attr=name.value)
+        return ast.Attr.model_construct(span=self._span(meta), obj=obj, attr=name.value)
 
     def index(self, meta, obj, index):
-        return ast.Index(span=self._span(meta), obj=obj, index=index)
+        return ast.Index.model_construct(span=self._span(meta), obj=obj, index=index)
 
     def fcall(self, meta, name, args):
-        return ast.Call(span=self._span(meta), func=name.value, args=args or [])
+        return ast.Call.model_construct(span=self._span(meta), func=name.value, args=args or [])
 
     def int_lit(self, meta, tok):
-        return ast.Literal_(span=self._tspan(tok), value=int(tok.value))
+        return ast.Literal_.model_construct(span=self._tspan(tok), value=int(tok.value))
 
     def float_lit(self, meta, tok):
-        return ast.Literal_(span=self._tspan(tok), value=float(tok.value))
+        return ast.Literal_.model_construct(span=self._tspan(tok), value=float(tok.value))
 
     def str_lit(self, meta, tok):
-        return ast.Literal_(span=self._tspan(tok), value=_unquote(tok.value))
+        return ast.Literal_.model_construct(span=self._tspan(tok), value=_unquote(tok.value))
 
     def true_lit(self, meta):
-        return ast.Literal_(span=self._span(meta), value=True)
+        return ast.Literal_.model_construct(span=self._span(meta), value=True)
 
     def false_lit(self, meta):
-        return ast.Literal_(span=self._span(meta), value=False)
+        return ast.Literal_.model_construct(span=self._span(meta), value=False)
 
     def none_lit(self, meta):
-        return ast.Literal_(span=self._span(meta), value=None)
+        return ast.Literal_.model_construct(span=self._span(meta), value=None)
 
     def name(self, meta, tok):
-        return ast.Name(span=self._tspan(tok), id=tok.value)
+        return ast.Name.model_construct(span=self._tspan(tok), id=tok.value)
 
     def list_lit(self, meta, *items):
-        return ast.ListLit(span=self._span(meta), items=[i for i in items if i is not None])
+        return ast.ListLit.model_construct(span=self._span(meta), items=[i for i in items if i is not None])

@@ -9,6 +9,9 @@ evaluated here, in order.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +24,37 @@ from .source import Span
 
 STD = Path(__file__).with_name("std")
 MAX_BYTES = 1_000_000
+
+
+class SpecTooLarge(Exception):
+    """A spec over `MAX_BYTES`; `size` is how large, in words (a device or pipe has no size to trust)."""
+
+    def __init__(self, size: str):
+        self.size = size
+        super().__init__(size)
+
+
+def read_spec(path: str | Path) -> str:
+    """The text of a spec file, read without trusting what the file system says about it.
+
+    Only a regular file is read (a FIFO would block forever, `/dev/zero` never
+    ends), opened without blocking, and never more than `MAX_BYTES` + 1 bytes:
+    a reported size can lie (devices and /proc say 0), the bytes read cannot.
+    Raises OSError, UnicodeDecodeError or `SpecTooLarge`.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "it is a directory")
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "it is not a regular file (a device, pipe or socket)")
+        if info.st_size > MAX_BYTES:
+            raise SpecTooLarge(f"{info.st_size:,}")
+        data = f.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise SpecTooLarge(f"more than {MAX_BYTES:,}")
+    return data.decode("utf-8-sig")  # editors on Windows may start with a BOM
 
 
 @dataclass
@@ -57,11 +91,10 @@ class Program:
         if resolved in self.units:
             return self.units[resolved]
         try:
-            size = resolved.stat().st_size
-            if size > MAX_BYTES:
-                self.reporter.report("E008", span, path=display, size=f"{size:,}", limit=f"{MAX_BYTES:,}")
-                return None
-            text = resolved.read_bytes().decode("utf-8-sig")  # editors on Windows may start with a BOM
+            text = read_spec(resolved)
+        except SpecTooLarge as e:
+            self.reporter.report("E008", span, path=display, size=e.size, limit=f"{MAX_BYTES:,}")
+            return None
         except UnicodeDecodeError:
             self.reporter.report("E007", span, path=display, reason="it is not UTF-8 text")
             return None

@@ -65,6 +65,9 @@ class Layers:
         self.walk = walker
         self.reporter = walker.reporter
         self.build = walker.build
+        # The rules' answers by (layer, arguments, operand types, tensor-argument types): a repeated
+        # block asks the same questions again (ResNet-50's 53 convolutions ask about 20).
+        self._rules: dict[tuple, tuple[_Rule, dict[str, Any]]] = {}
 
     def apply(self, el: ast.LayerCall, layer: Layer, ctx: Ctx, current: Current, label: str | None, first: bool,
               positional: Positional, named: Named) -> Current:
@@ -78,8 +81,8 @@ class Layers:
         tensors = _Tensors(operands, refs, shares)
         if tensors.poisoned:
             return POISON
-        rule = self._infer(el, layer, args, tensors)
-        return self._record(el, layer, args, tensors, rule, ctx, label, init)
+        rule, recorded = self._infer(el, layer, args, tensors)
+        return self._record(el, layer, {**recorded, **init}, tensors, rule, ctx, label)
 
     def _init_std(self, layer: Layer, named: Named) -> tuple[dict[str, float], Named]:
         """`init_std=` taken out where the layer has weights to draw (`Layer.takes_init_std`): a positive
@@ -160,11 +163,29 @@ class Layers:
         what = value.origin if isinstance(value, Value) else "the branches of a `parallel`"
         raise self.reporter.error("E320", arg.value.span, what=f"`{expr_text(arg.value)}`, {what}")
 
-    def _infer(self, el: ast.LayerCall, layer: Layer, args: Any, tensors: _Tensors) -> _Rule:
-        """The layer's rules applied: output type, counts within the limits, label, members, shared weight."""
+    def _infer(self, el: ast.LayerCall, layer: Layer, args: Any, tensors: _Tensors) -> tuple[_Rule, dict[str, Any]]:
+        """The layer's rules applied (output type, counts within the limits, label, members, shared weight),
+        and the arguments its node records; memoised per model, the rules being pure."""
         types = [v.type for v in tensors.operands]
         refs = {k: v.type for k, v in tensors.refs.items()}
         refs |= {k: TensorType(self.build.weights[v.node]) for k, v in tensors.shares.items()}
+        try:
+            # The values' types too: 1 == 1.0 == true, but a node records what was written.
+            key: tuple | None = (layer.name, args, tuple(map(type, args.__dict__.values())), tuple(types),
+                                 tuple(t.channels_first for t in types), tuple(refs.items()))
+            known = self._rules.get(key)
+        except TypeError:  # an argument that cannot be hashed (a list): ask the rules every time
+            key = known = None
+        if known is None:
+            known = self._rules_for(el, layer, args, types, refs)
+            if key is not None:
+                self._rules[key] = known
+        rule, recorded = known
+        self._limits(el, layer, rule.out, rule.params)
+        return rule, dict(recorded)
+
+    def _rules_for(self, el: ast.LayerCall, layer: Layer, args: Any, types: list[TensorType],
+                   refs: dict[str, TensorType]) -> tuple[_Rule, dict[str, Any]]:
         try:
             out = self._layout(layer, types, layer.infer(args, types, refs))
             params = layer.params(args, types, out, refs)
@@ -174,7 +195,8 @@ class Layers:
             raise self._layer_error(e, el) from None
         self._limits(el, layer, out, params)
         try:
-            return _Rule(out, params, macs, label, layer.members(args, types, out), layer.weight(args, types, out))
+            rule = _Rule(out, params, macs, label, layer.members(args, types, out), layer.weight(args, types, out))
+            return rule, layer.recorded(args, types)
         except LayerError as e:
             raise self._layer_error(e, el) from None
 
@@ -205,14 +227,13 @@ class Layers:
             if is_concrete(d) and d > MAX_DIM:
                 raise self.reporter.error("E404", el.span, what="a dimension", value=f"{d:,}", limit=f"{MAX_DIM:,}")
 
-    def _record(self, el: ast.LayerCall, layer: Layer, args: Any, tensors: _Tensors, rule: _Rule, ctx: Ctx,
-                label: str | None, init: dict[str, float]) -> Value:
+    def _record(self, el: ast.LayerCall, layer: Layer, recorded: dict[str, Any], tensors: _Tensors, rule: _Rule,
+                ctx: Ctx, label: str | None) -> Value:
         """The layer's node, a pick node per member, and the value they make."""
-        types = [v.type for v in tensors.operands]
         # What a layer can share is its `weight`, through its one weight argument (`tie=`).
         tied = [v.node for v in tensors.shares.values()]
         shares = {"weight": tied[0]} if tied else {}
-        node = self.build.add_node("layer", layer.name, {**layer.recorded(args, types), **init},
+        node = self.build.add_node("layer", layer.name, recorded,
                                    tuple(v.node for v in tensors.operands), rule.out, el.span, ctx.level.add(label),
                                    ctx, params=rule.params, macs=rule.macs, note=el.note, label=rule.label,
                                    refs={k: v.node for k, v in tensors.refs.items()}, shares=shares)

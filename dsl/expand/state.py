@@ -82,15 +82,17 @@ class ModelBuild:
         if len(self.nodes) >= MAX_NODES:
             raise self.reporter.error("E405", span, limit=f"{MAX_NODES:,}")
         nid = len(self.nodes)
-        self.nodes.append(Node(id=nid, kind=kind, layer=layer, name=name, args=args, inputs=inputs,
-                               refs=refs or {}, shares=shares or {}, shape=t.shape, dtype=t.dtype, params=params,
-                               macs=macs, span=span, note=note, label=label, frame=ctx.frame,
-                               statement=self.statement))
+        # Built from values the expander made itself, so pydantic's validation is skipped (most of a node's cost).
+        self.nodes.append(Node.model_construct(id=nid, kind=kind, layer=layer, name=name, args=args,
+                                               inputs=tuple(inputs), refs=refs or {}, shares=shares or {},
+                                               shape=tuple(t.shape), dtype=t.dtype, params=params, macs=macs,
+                                               span=span, note=note, label=label, frame=ctx.frame,
+                                               statement=self.statement))
         self.elements.append(element)
         return nid
 
     def add_note(self, node: int, note: str) -> None:
-        self.nodes[node] = self.nodes[node].model_copy(update={"note": note})
+        self.nodes[node] = _renamed(self.nodes[node], note=note)
 
     def push_frame(self, kind: str, name: str, element: Element, span: Span, parent: int | None,
                    note: str | None = None, count: int | None = None, label: str | None = None) -> int:
@@ -101,11 +103,10 @@ class ModelBuild:
 
     def graph(self, file: str, params_used: dict[str, Any], outputs: list[Port]) -> ModelGraph:
         """The finished graph: every node and frame named by its element's path (§6)."""
-        nodes = [n.model_copy(update={"name": el.path() if el is not None else n.name})
-                 for n, el in zip(self.nodes, self.elements)]
-        nodes = [n if n.element or not n.name.startswith("@") else n.model_copy(update={"name": self._implicit(n)})
+        nodes = [n if el is None else _renamed(n, name=el.path()) for n, el in zip(self.nodes, self.elements)]
+        nodes = [n if n.element or not n.name.startswith("@") else _renamed(n, name=self._implicit(n))
                  for n in nodes]
-        frames = [Frame(**{**f, "path": el.path()}) for f, el in zip(self.frames, self.frame_elements)]
+        frames = [Frame.model_construct(**{**f, "path": el.path()}) for f, el in zip(self.frames, self.frame_elements)]
         params = sum(n.params for n in nodes)
         macs: Any = 0
         for n in nodes:
@@ -119,6 +120,11 @@ class ModelBuild:
         """A pick or an add has no element of its own: it is named under the frame it sits in."""
         parent = self.frame_elements[n.frame].path() if n.frame is not None else ""
         return (parent + "." if parent else "") + n.name[1:]
+
+
+def _renamed(n: Node, **update: Any) -> Node:
+    """`n` with fields replaced, unvalidated (as `add_node` made it)."""
+    return Node.model_construct(**{**n.__dict__, **update})
 
 
 def port(name: str, v: Value) -> Port:

@@ -38,7 +38,7 @@ class LayerError(Exception):
 
 class Args(BaseModel):
     """Base of every layer's argument model: strict types, no unknown names."""
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, defer_build=True)  # built on first use
 
 
 class NoArgs(Args):

@@ -104,20 +104,22 @@ class Recurrent(Layer):
                                  got=_state_words(init))
         return TensorType((x.shape[0], a.hidden * self._dirs(a)), x.dtype)
 
-    def _cells(self, a, features: int):
+    def _cells(self, a, features: int) -> list[tuple[int, int]]:
+        """(input width, how many cells read it): the first layer's cells, then all the others'.
+
+        Counted, not listed: `layers` may be any size the spec writes, and a
+        loop over a billion layers would hang the checker before its limits refuse it.
+        """
         dirs = self._dirs(a)
-        for layer in range(a.layers):
-            width = features if layer == 0 else a.hidden * dirs
-            for _ in range(dirs):
-                yield width
+        return [(features, dirs), (a.hidden * dirs, (a.layers - 1) * dirs)]
 
     def params(self, a, inputs, out, refs):
         g, h = self.gates, a.hidden
-        return sum(g * h * (w + h) + 2 * g * h for w in self._cells(a, inputs[0].shape[1]))
+        return sum(n * (g * h * (w + h) + 2 * g * h) for w, n in self._cells(a, inputs[0].shape[1]))
 
     def macs(self, a, inputs, out, refs) -> Dim:
         g, h = self.gates, a.hidden
-        per_step = sum(g * h * (w + h) for w in self._cells(a, inputs[0].shape[1]))
+        per_step = sum(n * g * h * (w + h) for w, n in self._cells(a, inputs[0].shape[1]))
         return inputs[0].shape[0] * per_step
 
     def steps(self, a, inputs):
