@@ -38,6 +38,7 @@ SMALL: dict[str, dict] = {
     "efficientnet_b0": dict(classes=10),
     "mobilenet_v2": dict(classes=10),
     "resnet18": dict(classes=10),
+    "convnext_tiny": dict(classes=10, dims=[8, 16, 24, 32], depths=[1, 1, 2, 1], size=32),
 }
 
 DRIVER = textwrap.dedent("""
