@@ -122,8 +122,9 @@ def interleaved(fns: list, n: int) -> list[float]:
 
 
 def main() -> None:
-    import compiler
-    from dsl.parse import _parse_cached
+    from archlang.dsl.parse import _parse_cached
+
+    from archlang import compiler
 
     def build(spec: str):
         _parse_cached.cache_clear()  # the whole of build: parse, check, lower, initialise

@@ -27,13 +27,13 @@ from timing import best  # noqa: E402
 
 
 def check_resnet50() -> None:
-    import dsl
+    from archlang import dsl
     res = dsl.check_file(ROOT / "specs" / "resnet50.arch")
     assert res.ok and res.graph.params == 25_557_032
 
 
 def check_resnet50_parsing() -> None:
-    from dsl.parse import _parse_cached
+    from archlang.dsl.parse import _parse_cached
     _parse_cached.cache_clear()
     check_resnet50()
 
@@ -107,7 +107,8 @@ def main() -> None:
     print(f"  archlang check specs/resnet50.arch, texts already parsed (editor):       {t_check * 1e3:8.1f} ms")
     print(f"  plain torch: build the network and run one 1×3×224×224 input:          {t_torch * 1e3:8.1f} ms")
     print(f"  ratio: checking is {t_torch / t_parsing:.1f}× faster than building and running")
-    c_check, c_import = interleaved(["-m", "compiler.cli", "check", "specs/resnet50.arch"], ["-c", "import torch"])
+    c_check, c_import = interleaved(["-m", "archlang.compiler.cli", "check", "specs/resnet50.arch"],
+                                    ["-c", "import torch"])
     c_torch = cold(["-c", COLD_TORCH])
     print("From a fresh process (the command a user types; includes Python start-up and imports)")
     print(f"  archlang check specs/resnet50.arch (no torch import):                 {c_check * 1e3:8.1f} ms")

@@ -26,11 +26,12 @@ SPECS = ("cats_vs_dogs", "resnet50", "gpt2_small")
 
 
 def measure(name: str, n: int = 10) -> list[tuple[str, float]]:
-    import dsl
-    from compiler.diagram.dot import render_dot
-    from compiler.diagram.flow import build
-    from compiler.diagram.render import run_dot
-    from compiler.diagram.text import render_text
+    from archlang.compiler.diagram.dot import render_dot
+    from archlang.compiler.diagram.flow import build
+    from archlang.compiler.diagram.render import run_dot
+    from archlang.compiler.diagram.text import render_text
+
+    from archlang import dsl
 
     path = ROOT / "specs" / f"{name}.arch"
     graph = dsl.check_file(path).graph  # warm: lark's parser table is built once per process

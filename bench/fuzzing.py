@@ -111,7 +111,7 @@ def judge(text: str, result) -> list[Finding]:
 
 def check_case(text: str) -> list[Finding]:
     """Check `text` as a file beside specs/ (so its imports resolve) and judge the answer."""
-    import dsl
+    from archlang import dsl
     try:
         result = dsl.check_text(text, name=FUZZ_NAME, root=ROOT / "specs", debug=True)
     except RecursionError:

@@ -36,8 +36,9 @@ def repeated(layers: int) -> str:
 
 
 def check_cold(text: str) -> None:
-    import dsl
-    from dsl.parse import _parse_cached
+    from archlang.dsl.parse import _parse_cached
+
+    from archlang import dsl
     _parse_cached.cache_clear()  # each run parses, as a new spec would be
     res = dsl.check_text(text)
     assert res.ok, res.diagnostics[:1]

@@ -1,6 +1,6 @@
 """archlang's back ends: checked graphs → torch modules, files, tables, diagrams.
 
-    import compiler
+    from archlang import compiler
     model = compiler.build("specs/resnet18.arch", classes=10, seed=0)   # torch.nn.Module
 
 torch is imported only by the parts that build or export (`compiler.lower`).
@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dsl import check_file
-from dsl.diagnostics import DiagnosticError
+from archlang.dsl import check_file
+from archlang.dsl.diagnostics import DiagnosticError
 
 from .notebook import register as register_notebook_display
 

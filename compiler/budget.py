@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsl.diagnostics import Diagnostic, DiagnosticError, Reporter
-from dsl.dims import Dim, Sym, is_concrete
-from dsl.graph import ModelGraph
+from archlang.dsl.diagnostics import Diagnostic, DiagnosticError, Reporter
+from archlang.dsl.dims import Dim, Sym, is_concrete
+from archlang.dsl.graph import ModelGraph
 
 from .compare import activation_bytes
 

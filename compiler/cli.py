@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-
-from dsl import check_file
-from dsl.check import CheckResult
-from dsl.diagnostics import Diagnostic, DiagnosticError, Reporter, render_json
+from archlang.dsl import check_file
+from archlang.dsl.check import CheckResult
+from archlang.dsl.diagnostics import Diagnostic, DiagnosticError, Reporter, render_json
 
 from .report import check_line, human, open_sizes, summary_footer, summary_json, summary_markdown, summary_table
 
@@ -67,6 +66,13 @@ def exits(command: Callable[..., int]) -> Callable[..., None]:
         except DiagnosticError as e:
             _print_diagnostics(e.diagnostics, "text")
             code = SPEC_ERRORS
+        except ModuleNotFoundError as e:
+            if e.name != "torch" or kwargs.get("debug"):
+                raise
+            # torch is an extra: check, summary, fmt, diagram, compare, lsp and serve run without it.
+            click.echo("error: building a model needs torch; install it with `pip install 'archlang[torch]'`",
+                       err=True)
+            code = USAGE
         except Exception as e:  # the tool's own bug: one diagnostic, no traceback
             if kwargs.get("debug"):
                 raise
@@ -406,7 +412,7 @@ def compile_(file: str, out: str, sets: tuple[str, ...], model: str | None, seed
 def diagram(file: str, out: str, style: str, depth: int | None, unroll: int, gates: bool, shapes: bool,
             rankdir: str, dpi: int | None, sets: tuple[str, ...], model: str | None, debug: bool) -> int:
     """Draw the spec the way the architectures document draws its text diagrams (no torch)."""
-    from compiler.diagram import FORMATS, DiagramError, DiagramOptions, draw
+    from archlang.compiler.diagram import FORMATS, DiagramError, DiagramOptions, draw
 
     fmt = "txt" if out == "-" else Path(out).suffix.lstrip(".").lower()
     if fmt not in FORMATS:
@@ -480,8 +486,8 @@ def fmt(files: tuple[str, ...], check_only: bool, debug: bool) -> int:
 
     A file that does not parse is reported and left untouched. Does not import torch.
     """
-    from dsl.fmt import FormatError, format_text
-    from dsl.program import MAX_BYTES, SpecTooLarge, read_spec
+    from archlang.dsl.fmt import FormatError, format_text
+    from archlang.dsl.program import MAX_BYTES, SpecTooLarge, read_spec
 
     failed = changed = 0
     for f in files:

@@ -35,9 +35,8 @@ import textwrap
 from pathlib import Path
 
 import torch
+from archlang.dsl.graph import ModelGraph, Node, Port
 from torch import nn
-
-from dsl.graph import ModelGraph, Node, Port
 
 from .codegen_ctor import CodegenError, call_text, ctor_args, is_torch
 from .codegen_sources import Sources
@@ -100,7 +99,7 @@ class _Writer:
         cls = type(m)
         if is_torch(cls):
             name = f"nn.{cls.__name__}"
-        elif cls.__module__.startswith("compiler."):
+        elif cls.__module__.startswith("archlang.compiler."):
             self.sources.add(cls)
             name = cls.__name__
         else:

@@ -70,7 +70,7 @@ class Sources:
         self.done.add(obj)
         if isinstance(obj, type):
             for base in obj.__bases__:
-                if base.__module__.startswith("compiler."):
+                if base.__module__.startswith("archlang.compiler."):
                     self.add(base)
         src = textwrap.dedent(inspect.getsource(obj))
         visitor = _Names()
@@ -82,7 +82,8 @@ class Sources:
             v = scope[name]
             if isinstance(v, ModuleType):
                 self.imports.add(_import_line(name, v))
-            elif getattr(v, "__module__", "").startswith("compiler.") and (inspect.isclass(v) or inspect.isfunction(v)):
+            elif (getattr(v, "__module__", "").startswith("archlang.compiler.")
+                  and (inspect.isclass(v) or inspect.isfunction(v))):
                 self.add(v)
             elif not hasattr(builtins, name):
                 raise CodegenError(f"{obj.__name__} reads `{name}`, which cannot be copied into standalone source")

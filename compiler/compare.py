@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from dsl.dims import Dim, Sym, is_concrete
-from dsl.graph import ModelGraph, Node
-from dsl.layers import REGISTRY
-from dsl.layers.base import numel
-from dsl.values import TensorType
+from archlang.dsl.dims import Dim, Sym, is_concrete
+from archlang.dsl.graph import ModelGraph, Node
+from archlang.dsl.layers import REGISTRY
+from archlang.dsl.layers.base import numel
+from archlang.dsl.values import TensorType
 
 from .report import human
 

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dsl.graph import ModelGraph
+from archlang.dsl.graph import ModelGraph
 
 from .report import open_sizes
 

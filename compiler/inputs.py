@@ -8,8 +8,7 @@ language model runs on valid token ids rather than on zeros and ones.
 from __future__ import annotations
 
 import torch
-
-from dsl.graph import ModelGraph
+from archlang.dsl.graph import ModelGraph
 
 
 def id_limits(graph: ModelGraph) -> dict[int, int]:

@@ -27,9 +27,8 @@ import keyword
 from collections.abc import Callable
 from dataclasses import replace
 
+from archlang.dsl.graph import ModelGraph
 from torch import nn
-
-from dsl.graph import ModelGraph
 
 from .plan import Bare, Block, Call, Enter, ModulePath, Pick, Plan, Residual, lowering_plan
 from .torch_layers import REGISTRY

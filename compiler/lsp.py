@@ -7,7 +7,7 @@ and formatting through `dsl.fmt` — and holds the latest analysis of each open
 document. The text comes from the editor's buffer, never from disk; imports
 resolve from the document's folder. It imports no torch.
 
-    python -m compiler.lsp        # what `archlang lsp` runs
+    python -m archlang.compiler.lsp        # what `archlang lsp` runs
 
 Columns are counted in characters; the protocol's UTF-16 units differ only
 for characters outside the Basic Multilingual Plane, which specs do not use
@@ -20,12 +20,11 @@ import logging
 import os
 from pathlib import Path
 
+from archlang.dsl.diagnostics import DiagnosticError
+from archlang.dsl.fmt import FormatError, format_text
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
-
-from dsl.diagnostics import DiagnosticError
-from dsl.fmt import FormatError, format_text
 
 from .lsp_document import Completion, Document, Place
 

@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import dsl
-from dsl import ast
-from dsl.diagnostics import Reporter
-from dsl.dims import fmt_shape
-from dsl.graph import ModelGraph, Node
-from dsl.layers import REGISTRY
-from dsl.program import BlockRef, Program, Unit
-from dsl.source import Span
+from archlang.dsl import ast
+from archlang.dsl.diagnostics import Reporter
+from archlang.dsl.dims import fmt_shape
+from archlang.dsl.graph import ModelGraph, Node
+from archlang.dsl.layers import REGISTRY
+from archlang.dsl.program import BlockRef, Program, Unit
+from archlang.dsl.source import Span
+
+from archlang import dsl
 
 from .report import exact, human
 

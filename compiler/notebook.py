@@ -6,7 +6,7 @@ HTML or diagrams (and must not import `compiler/`), so instead of
 formatters for `dsl.CheckResult`, `dsl.ModelGraph` and the module that
 `compiler.build` returns (it carries its graph as `spec_graph`). `import
 compiler` registers them when it runs inside IPython; `%load_ext
-compiler.notebook` does the same by hand. It imports neither IPython nor torch
+archlang.compiler.notebook` does the same by hand. It imports neither IPython nor torch
 itself, and outside IPython it does nothing.
 """
 
@@ -16,8 +16,8 @@ import html
 import sys
 from typing import Any
 
-from dsl.check import CheckResult
-from dsl.graph import ModelGraph
+from archlang.dsl.check import CheckResult
+from archlang.dsl.graph import ModelGraph
 
 from .report import check_line, exact, summary_rows
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Protocol
 
-from dsl.graph import ModelGraph
+from archlang.dsl.graph import ModelGraph
 
 ModulePath = tuple[str, ...]
 

@@ -6,8 +6,8 @@ humanised (`1.814 G`) in one-line reports.
 
 from __future__ import annotations
 
-from dsl.dims import fmt_shape, is_concrete
-from dsl.graph import ModelGraph, Node
+from archlang.dsl.dims import fmt_shape, is_concrete
+from archlang.dsl.graph import ModelGraph, Node
 
 
 def human(n) -> str:

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import dsl
-from dsl.diagnostics import Diagnostic
-from dsl.graph import ModelGraph
+from archlang.dsl.diagnostics import Diagnostic
+from archlang.dsl.graph import ModelGraph
+
+from archlang import dsl
 
 from .report import check_line, exact, summary_rows
 

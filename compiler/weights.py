@@ -18,9 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import torch
+from archlang.dsl.diagnostics import DiagnosticError, Reporter
 from torch import nn
-
-from dsl.diagnostics import DiagnosticError, Reporter
 
 SHOWN = 5  # keys named per side; the rest are counted
 SAFETENSORS = (".safetensors",)

@@ -1,6 +1,6 @@
 """archlang's language: parse, check and count `.arch` specs — without torch.
 
-    import dsl
+    from archlang import dsl
     res = dsl.check_file("specs/resnet18.arch", params={"classes": 10})
     res.ok, res.diagnostics, res.graph.params, res.graph.macs
 """

@@ -3,7 +3,7 @@
 Stage: shared by every stage of `dsl/` (parse, expand, infer) and by the CLI.
 Code reports a problem by its code and the template's fields, never with a
 free-form string at the call site; `docs/errors.md` is generated from here
-(`python -m dsl.errors > docs/errors.md`).
+(`python -m archlang.dsl.errors > docs/errors.md`).
 """
 
 from __future__ import annotations

@@ -171,7 +171,7 @@ def train_next_char(spec: Path, name: str, args, *, context: int, init: Callable
     `init(model)`, if given, re-initialises the weights before training."""
     import torch
 
-    import compiler
+    from archlang import compiler
 
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)

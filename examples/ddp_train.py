@@ -60,8 +60,7 @@ def concrete_shape(shape, seq: int) -> tuple[int, ...]:
 def make_batch(graph, batch: int, seq: int, gen):
     """Synthetic inputs for every model input, and targets for the (last) output."""
     import torch
-
-    from compiler.inputs import id_limits
+    from archlang.compiler.inputs import id_limits
 
     limits = id_limits(graph)
     xs = []
@@ -120,8 +119,7 @@ def main(argv=None) -> list[float]:
     import torch
     import torch.distributed as dist
 
-    import compiler
-    import dsl
+    from archlang import compiler, dsl
 
     torch.set_num_threads(1)  # one process per core: threads inside a rank would only fight each other
     backend = "nccl" if torch.cuda.is_available() and not args.fsdp else "gloo"

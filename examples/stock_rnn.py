@@ -48,7 +48,7 @@ def main(argv=None) -> dict:
                               days=4000, window=32, batch=64, lr=2e-3)
     import torch
 
-    import compiler
+    from archlang import compiler
 
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)

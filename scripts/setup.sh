@@ -8,8 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-extra=""
-[ "${1:-}" = "--dev" ] && extra="[dev]"
+extra="[torch]"
+[ "${1:-}" = "--dev" ] && extra="[torch,dev]"
 
 sudo_=""
 [ "$(id -u)" = 0 ] || sudo_="sudo"
@@ -18,7 +18,7 @@ if ! command -v dot >/dev/null 2>&1; then
     $sudo_ apt-get update -qq && $sudo_ apt-get install -y -qq graphviz >/dev/null
 fi
 # The live page's tests (tests/test_serve.py) drive Debian's headless Chromium.
-if [ -n "$extra" ] && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
+if [ "${1:-}" = "--dev" ] && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
     echo "setup: installing chromium and chromium-driver (for the live page's tests)"
     $sudo_ apt-get update -qq && $sudo_ apt-get install -y -qq chromium chromium-driver >/dev/null
 fi

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import dsl
+from archlang import dsl
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"

@@ -15,14 +15,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from archlang.compiler import budget
+from archlang.compiler.cli import main
+from archlang.dsl.diagnostics import DiagnosticError
+from archlang.dsl.program import MAX_BYTES
 from click.testing import CliRunner
 
-import compiler
-import dsl
-from compiler import budget
-from compiler.cli import main
-from dsl.diagnostics import DiagnosticError
-from dsl.program import MAX_BYTES
+from archlang import compiler, dsl
 
 ROOT = Path(__file__).resolve().parent.parent
 # 5 × 10**9 parameters (weight and bias): 20 GB of float32 weights.
@@ -48,7 +47,7 @@ def huge(tmp_path: Path) -> Path:
 # torch subprocesses of other tests, would otherwise count).
 PEAK = """
 import json, resource, subprocess, sys
-proc = subprocess.run([sys.executable, "-m", "compiler.cli", *sys.argv[1:]], capture_output=True, text=True)
+proc = subprocess.run([sys.executable, "-m", "archlang.compiler.cli", *sys.argv[1:]], capture_output=True, text=True)
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps([proc.returncode, proc.stdout, proc.stderr, peak]))
 """
@@ -160,7 +159,8 @@ def _fifo(tmp_path: Path) -> Path:
 def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path, command):
     path = _fifo(tmp_path)
     # In a child with a timeout: a regression would block on open() forever.
-    proc = subprocess.run([sys.executable, "-m", "compiler.cli", command, str(path)], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable,
+        "-m", "archlang.compiler.cli", command, str(path)], capture_output=True, text=True,
                           cwd=ROOT, timeout=60)
     assert proc.returncode == 1
     assert "not a regular file" in proc.stderr
@@ -191,7 +191,7 @@ def test_fmt_has_the_checkers_size_limit(tmp_path):
     "let a = [" + '"a\\"b",' * 60_000 + "1]\n",
 ], ids=["long-line", "many-lines", "long-sum", "strings"])
 def test_a_spec_of_too_many_tokens_is_refused(text):
-    from dsl.parse import MAX_TOKENS
+    from archlang.dsl.parse import MAX_TOKENS
     res = dsl.check_text(text, name="many.arch")
     [d] = res.diagnostics
     assert d.code == "E008" and f"more than {MAX_TOKENS:,} tokens" in d.message
@@ -200,7 +200,7 @@ def test_a_spec_of_too_many_tokens_is_refused(text):
 
 
 def test_the_token_limit_counts_no_comments():
-    from dsl.parse import MAX_TOKENS
+    from archlang.dsl.parse import MAX_TOKENS
     text = "# relu relu relu\n" * (MAX_TOKENS // 2) + "model M {\n    input x: [4]\n    relu\n}\n"
     assert len(text) > MAX_TOKENS
     assert dsl.check_text(text).ok

@@ -7,12 +7,11 @@ import pickle
 
 import pytest
 import torch
+from archlang.compiler.inputs import random_inputs
+from archlang.compiler.lower import lower
 from conftest import SPECS
 
-import compiler
-import dsl
-from compiler.inputs import random_inputs
-from compiler.lower import lower
+from archlang import compiler, dsl
 
 SMALL_SPECS = ["cats_vs_dogs", "resnet18", "mobilenet_v2"]
 
@@ -124,9 +123,9 @@ def test_naming_rules_of_section_6():
 @pytest.fixture
 def toy_layer():
     """A throwaway layer added through the two catalogues only, removed afterwards."""
-    from compiler import torch_layers
-    from dsl.layers import registry as dsl_catalogue
-    from dsl.layers.base import Layer
+    from archlang.compiler import torch_layers
+    from archlang.dsl.layers import registry as dsl_catalogue
+    from archlang.dsl.layers.base import Layer
 
     class Softsign(Layer):
         name = "softsign"
@@ -143,9 +142,9 @@ def toy_layer():
 
 def test_a_layer_added_through_the_two_catalogues_builds_and_generates(toy_layer):
     """Issue 11's test: one entry per catalogue, and every back end knows the layer; nothing else is edited."""
-    from compiler.codegen import python_source
-    from compiler.diagram import draw
-    from compiler.report import summary_table
+    from archlang.compiler.codegen import python_source
+    from archlang.compiler.diagram import draw
+    from archlang.compiler.report import summary_table
 
     res = dsl.check_text(f"model M {{ input x: [4]\n linear(3) -> {toy_layer}  # squashed\n}}")
     assert res.ok, res.diagnostics
@@ -169,8 +168,8 @@ def test_a_layer_added_through_the_two_catalogues_builds_and_generates(toy_layer
 
 
 def test_one_plan_places_ties_bare_parameters_picks_and_residuals():
-    from compiler.plan import Bare, Call, Pick, Residual, Tie, lowering_plan
-    from compiler.torch_layers import REGISTRY as TORCH_REGISTRY
+    from archlang.compiler.plan import Bare, Call, Pick, Residual, Tie, lowering_plan
+    from archlang.compiler.torch_layers import REGISTRY as TORCH_REGISTRY
 
     def plan(path, **params):
         g = dsl.check_file(SPECS / path, params=params).graph

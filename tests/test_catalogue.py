@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-
-from compiler.lower import lower
-from compiler.torch_layers import REGISTRY as TORCH_REGISTRY
-from dsl import check_text
-from dsl.layers import REGISTRY
+from archlang.compiler.lower import lower
+from archlang.compiler.torch_layers import REGISTRY as TORCH_REGISTRY
+from archlang.dsl import check_text
+from archlang.dsl.layers import REGISTRY
 
 
 def test_both_catalogues_hold_the_same_layers():

@@ -7,10 +7,9 @@ import traceback
 
 import pytest
 import torch
+from archlang.compiler.cli import main
 from click.testing import CliRunner
 from conftest import SPECS
-
-from compiler.cli import main
 
 CATS = str(SPECS / "cats_vs_dogs.arch")
 
@@ -128,13 +127,13 @@ def _boom(*args, **kwargs):
 
 # (command line, the library function it calls that is made to fail)
 INJECTED = {
-    "check": (["check", CATS], "compiler.cli.check_file"),
-    "summary": (["summary", CATS], "compiler.cli.summary_table"),
-    "run": (["run", CATS], "compiler.lower.lower"),
-    "compile": (["compile", CATS, "-o", "{tmp}/m.pt"], "compiler.lower.lower"),
-    "diagram": (["diagram", CATS], "compiler.diagram.draw"),
-    "fmt": (["fmt", "--check", CATS], "dsl.fmt.format_text"),
-    "compare": (["compare", CATS], "compiler.compare.profile"),
+    "check": (["check", CATS], "archlang.compiler.cli.check_file"),
+    "summary": (["summary", CATS], "archlang.compiler.cli.summary_table"),
+    "run": (["run", CATS], "archlang.compiler.lower.lower"),
+    "compile": (["compile", CATS, "-o", "{tmp}/m.pt"], "archlang.compiler.lower.lower"),
+    "diagram": (["diagram", CATS], "archlang.compiler.diagram.draw"),
+    "fmt": (["fmt", "--check", CATS], "archlang.dsl.fmt.format_text"),
+    "compare": (["compare", CATS], "archlang.compiler.compare.profile"),
 }
 
 
@@ -209,7 +208,7 @@ def _on_a_terminal(*args: str) -> tuple[int, str, str]:
 
     from conftest import ROOT
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "compiler.cli", *args], cwd=ROOT, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "archlang.compiler.cli", *args], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=slave, text=True)
     os.close(slave)
     shown = b""
@@ -236,6 +235,17 @@ def test_slow_steps_show_progress_on_a_terminal_only(tmp_path):
     assert "building CatsVsDogs..." in shown and "writing m.pt..." in shown and " s\r\n" in shown
     code, out, shown = _on_a_terminal("run", CATS)
     assert code == 0 and "building CatsVsDogs..." in shown and "running CatsVsDogs..." in shown
-    piped = subprocess.run([sys.executable, "-m", "compiler.cli", "compile", CATS, "-o", str(tmp_path / "n.pt")],
+    piped = subprocess.run([sys.executable,
+        "-m", "archlang.compiler.cli", "compile", CATS, "-o", str(tmp_path / "n.pt")],
                            cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert piped.returncode == 0 and piped.stderr == ""
+
+
+def test_a_command_that_builds_says_how_to_get_torch_when_it_is_missing(monkeypatch):
+    def no_torch(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'torch'", name="torch")
+
+    monkeypatch.setattr("archlang.compiler.lower.lower", no_torch)
+    result = CliRunner().invoke(main, ["run", CATS])
+    assert result.exit_code == 2
+    assert "pip install 'archlang[torch]'" in result.output and "Traceback" not in result.output

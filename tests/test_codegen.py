@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from archlang.compiler.codegen import python_source
+from archlang.compiler.inputs import random_inputs
+from archlang.compiler.lower import lower
 from click.testing import CliRunner
 from conftest import DATA, SPECS
 
-import dsl
-from compiler.codegen import python_source
-from compiler.inputs import random_inputs
-from compiler.lower import lower
+from archlang import dsl
 
 GOLDEN = DATA / "codegen" / "cats_vs_dogs.py"
 
@@ -154,7 +154,7 @@ def test_cats_vs_dogs_golden(request):
 
 
 def test_cli_compile_writes_python(tmp_path: Path):
-    from compiler.cli import main
+    from archlang.compiler.cli import main
     out = tmp_path / "out.py"
     result = CliRunner().invoke(main, ["compile", str(SPECS / "cats_vs_dogs.arch"), "-o", str(out)])
     assert result.exit_code == 0, result.output

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import pytest
 import torch
+from archlang.compiler.cli import main
+from archlang.compiler.compare import activation_bytes, family, profile, sequential_steps
+from archlang.compiler.lower import lower
 from click.testing import CliRunner
 from conftest import ROOT, SPECS
 
-import dsl
-from compiler.cli import main
-from compiler.compare import activation_bytes, family, profile, sequential_steps
-from compiler.lower import lower
+from archlang import dsl
 
 
 def checked(name: str, **params):

@@ -13,7 +13,7 @@ import pytest
 import torch
 from conftest import ROOT
 
-import compiler
+from archlang import compiler
 
 # (spec, its parameters, more options): FSDP runs a small tiny_gpt, whose tied head shares a weight.
 RUNS = {

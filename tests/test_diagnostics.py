@@ -17,13 +17,13 @@ import string
 from pathlib import Path
 
 import pytest
+from archlang.compiler.cli import main
+from archlang.dsl.errors import CODES, format_message
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import dsl
-from compiler.cli import main
-from dsl.errors import CODES, format_message
+from archlang import dsl
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = Path(__file__).resolve().parent / "data" / "diagnostics"

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from archlang.compiler.diagram import draw
+from archlang.dsl import check_file
+from archlang.dsl.layers import REGISTRY
+from archlang.dsl.layers.facts import Gate
 from conftest import ROOT
-
-from compiler.diagram import draw
-from dsl import check_file
-from dsl.layers import REGISTRY
-from dsl.layers.facts import Gate
 
 
 def _text(spec: str, **options) -> str:

@@ -13,13 +13,12 @@ import json
 from pathlib import Path
 
 import pytest
+from archlang.compiler.cli import main
+from archlang.compiler.diagram import draw
+from archlang.compiler.diagram.render import run_dot
+from archlang.dsl import check_file
 from click.testing import CliRunner
 from conftest import ROOT
-
-from compiler.cli import main
-from compiler.diagram import draw
-from compiler.diagram.render import run_dot
-from dsl import check_file
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "diagrams"
 SPECS = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "specs").glob("*.arch")) + ["examples/tiny_gpt.arch"]
@@ -231,7 +230,7 @@ def test_rankdir_and_dpi_reach_the_picture(tmp_path, monkeypatch):
 
 
 def test_colours_come_from_the_catalogue(monkeypatch):
-    from dsl.layers import REGISTRY
+    from archlang.dsl.layers import REGISTRY
     g = check_file(ROOT / "specs/cats_vs_dogs.arch").graph
     assert "#dce9f7" in draw(g).dot  # conv's pale blue
     monkeypatch.setattr(type(REGISTRY["conv"]), "tint", "attention")

@@ -13,14 +13,13 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+from archlang.compiler.cli import main
+from archlang.compiler.diagram import DiagramOptions, draw
+from archlang.compiler.diagram.dot import quote
+from archlang.compiler.diagram.render import run_dot
+from archlang.dsl import check_file
 from click.testing import CliRunner
 from conftest import ROOT
-
-from compiler.cli import main
-from compiler.diagram import DiagramOptions, draw
-from compiler.diagram.dot import quote
-from compiler.diagram.render import run_dot
-from dsl import check_file
 
 SVG = "{http://www.w3.org/2000/svg}"
 NASTY = 'say "hi" <b> {x} | a\\b \\n end'  # every character DOT or a record label would misread
@@ -88,7 +87,7 @@ def test_missing_dot_is_one_clear_line_and_text_still_works(tmp_path):
     empty.mkdir()
     env = {**os.environ, "PATH": str(empty)}
     run = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "compiler.cli", "diagram", "specs/cats_vs_dogs.arch", *args],
+        [sys.executable, "-m", "archlang.compiler.cli", "diagram", "specs/cats_vs_dogs.arch", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     for suffix in ("svg", "png", "pdf"):
         out = tmp_path / f"cats.{suffix}"

@@ -13,11 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from archlang.compiler.cli import main
+from archlang.dsl import check_file
 from click.testing import CliRunner
 from conftest import ROOT
-
-from compiler.cli import main
-from dsl import check_file
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "diagrams"
 

@@ -18,13 +18,13 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
+from archlang.compiler.cli import main
+from archlang.compiler.inputs import random_inputs
+from archlang.compiler.lower import lower
 from click.testing import CliRunner
 from conftest import ROOT, SPECS
 
-import dsl
-from compiler.cli import main
-from compiler.inputs import random_inputs
-from compiler.lower import lower
+from archlang import dsl
 
 
 def compile_(*args: str):
@@ -168,7 +168,7 @@ def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path):
     code = textwrap.dedent(f"""
         import os, signal, time
         from pathlib import Path
-        from compiler.cli import _atomic_write
+        from archlang.compiler.cli import _atomic_write
 
         def write(tmp):
             tmp.write_bytes(b"half")
@@ -190,7 +190,8 @@ def test_same_seed_same_bytes_across_processes(tmp_path):
         files = {}
         for suffix in (".pt", ".pt2", ".py", ".onnx"):
             out = d / f"model{suffix}"
-            done = subprocess.run([sys.executable, "-m", "compiler.cli", "compile", str(SPECS / "cats_vs_dogs.arch"),
+            done = subprocess.run([sys.executable,
+                "-m", "archlang.compiler.cli", "compile", str(SPECS / "cats_vs_dogs.arch"),
                                    "-o", str(out), "--seed", "3"], cwd=ROOT, capture_output=True, text=True,
                                   timeout=300)
             assert done.returncode == 0, done.stderr
@@ -201,7 +202,7 @@ def test_same_seed_same_bytes_across_processes(tmp_path):
 
 
 def test_build_with_a_seed_gives_the_same_weights():
-    import compiler
+    from archlang import compiler
     a, b = (compiler.build(SPECS / "cats_vs_dogs.arch", seed=3).state_dict() for _ in range(2))
     torch.manual_seed(99)
     c = compiler.build(SPECS / "cats_vs_dogs.arch", seed=4).state_dict()

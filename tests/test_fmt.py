@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from archlang.compiler.cli import main
+from archlang.dsl.diagnostics import Reporter
+from archlang.dsl.fmt import _shape, format_text
+from archlang.dsl.parse import parse
 from click.testing import CliRunner
 from conftest import DATA, ROOT
-
-from compiler.cli import main
-from dsl.diagnostics import Reporter
-from dsl.fmt import _shape, format_text
-from dsl.parse import parse
 
 CASES = DATA / "fmt"
 SHIPPED = sorted([*ROOT.glob("specs/*.arch"), *ROOT.glob("dsl/std/*.arch"), *ROOT.glob("examples/*.arch")])

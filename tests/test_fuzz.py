@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 import fuzzing  # noqa: E402
+from archlang.dsl.check import CheckResult  # noqa: E402
 
-import dsl  # noqa: E402
-from dsl.check import CheckResult  # noqa: E402
+from archlang import dsl  # noqa: E402
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from archlang.dsl import ast
+from archlang.dsl.diagnostics import DiagnosticError, Reporter
+from archlang.dsl.parse import GRAMMAR, _machinery, parse
+from archlang.dsl.source import source_lines
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lark import Lark
 from lark.lexer import LexerThread
 
-import dsl
-from dsl import ast
-from dsl.diagnostics import DiagnosticError, Reporter
-from dsl.parse import GRAMMAR, _machinery, parse
-from dsl.source import source_lines
+from archlang import dsl
 
 
 def test_grammar_builds_strict_without_conflicts():

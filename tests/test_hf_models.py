@@ -19,13 +19,13 @@ import sys
 
 import pytest
 import torch
+from archlang.compiler.codegen import python_source
+from archlang.compiler.lower import lower
+from archlang.dsl.dims import Sym
 from conftest import SPECS
 from reference import reference_keys, state_keys
 
-import dsl
-from compiler.codegen import python_source
-from compiler.lower import lower
-from dsl.dims import Sym
+from archlang import dsl
 
 transformers = pytest.importorskip("transformers")  # the `dev` extra installs it; the tool never needs it
 

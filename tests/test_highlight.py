@@ -12,12 +12,11 @@ import subprocess
 import sys
 
 import pytest
+from archlang.dsl import highlight
+from archlang.dsl.layers import REGISTRY
 from conftest import ROOT
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Error, Keyword, Name
-
-from dsl import highlight
-from dsl.layers import REGISTRY
 
 VSCODE = ROOT / "editors" / "vscode"
 SPECS = sorted([*(ROOT / "specs").glob("*.arch"), *(ROOT / "examples").glob("*.arch"),
@@ -36,10 +35,10 @@ def test_every_keyword_of_the_grammar_has_exactly_one_colour():
 
 
 def test_the_committed_textmate_grammar_is_the_generated_one():
-    out = subprocess.run([sys.executable, "-m", "dsl.highlight", "--textmate"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "archlang.dsl.highlight", "--textmate"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
     assert (VSCODE / "syntaxes" / "arch.tmLanguage.json").read_text() == out, \
-        "regenerate: python -m dsl.highlight --textmate > editors/vscode/syntaxes/arch.tmLanguage.json"
+        "regenerate: python -m archlang.dsl.highlight --textmate > editors/vscode/syntaxes/arch.tmLanguage.json"
 
 
 def test_the_textmate_grammar_names_every_layer_and_keyword():

@@ -6,10 +6,9 @@ import re
 
 import pytest
 import torch
+from archlang.compiler.lower import lower
+from archlang.dsl import check_text
 from conftest import ROOT
-
-from compiler.lower import lower
-from dsl import check_text
 
 DOC = ROOT / "docs" / "LANGUAGE.md"
 EXAMPLES = re.findall(r"```arch\n(.*?)```", DOC.read_text(), flags=re.S)

@@ -12,10 +12,9 @@ from __future__ import annotations
 from typing import Literal
 
 import pytest
-
-from dsl import check_text
-from dsl.expand.arguments import arg_list, describe_type
-from dsl.layers import REGISTRY
+from archlang.dsl import check_text
+from archlang.dsl.expand.arguments import arg_list, describe_type
+from archlang.dsl.layers import REGISTRY
 
 
 def diagnostics(body: str) -> list[tuple[str, str, str | None]]:

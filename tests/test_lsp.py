@@ -1,4 +1,4 @@
-"""The language server (`python -m compiler.lsp`, what `archlang lsp` runs) in
+"""The language server (`python -m archlang.compiler.lsp`, what `archlang lsp` runs) in
 a real session over stdio, driven by a small JSON-RPC client: diagnostics on
 open and change with the codes and spans of `check`, hover, completion, go to
 definition across imports (into `std/`), formatting, shutdown and exit."""
@@ -13,10 +13,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from archlang.dsl.fmt import format_text
 from conftest import ROOT
 
-import dsl
-from dsl.fmt import format_text
+from archlang import dsl
 
 TIMEOUT = 30
 
@@ -38,7 +38,8 @@ class Client:
     """Just enough of an LSP client: framed JSON-RPC over the server's stdin and stdout."""
 
     def __init__(self, cwd: Path) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "compiler.cli", "lsp"], cwd=cwd, stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable,
+            "-m", "archlang.compiler.cli", "lsp"], cwd=cwd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.next_id = 0
         self.inbox: queue.Queue = queue.Queue()

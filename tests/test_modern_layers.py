@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from archlang.compiler.codegen import python_source
+from archlang.compiler.diagram import draw
+from archlang.compiler.lower import lower
 from conftest import SPECS
 from test_codegen import _run_generated
 from torch import nn
 
-import dsl
-from compiler.codegen import python_source
-from compiler.diagram import draw
-from compiler.lower import lower
+from archlang import dsl
 
 
 def checked(body: str, shape: str = "[6, 8]", **params):
@@ -348,7 +348,7 @@ def test_init_std_of_a_one_element_model():
 
 
 def test_init_std_is_one_catalogue_argument():
-    from dsl.layers import REGISTRY
+    from archlang.dsl.layers import REGISTRY
     takers = {name for name, layer in REGISTRY.items() if layer.takes_init_std}
     assert {"linear", "conv", "conv_transpose", "embedding"} <= takers
     assert all("init_std" not in layer.Args.model_fields for layer in REGISTRY.values())

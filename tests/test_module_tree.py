@@ -18,7 +18,7 @@ import pytest
 import torch
 from torch import nn
 
-import compiler
+from archlang import compiler
 
 GPT2_SMALL = dict(vocab_size=100, n_positions=32, n_embd=32, n_head=2, n_layer=2, dropout=0.0)
 TRANSLATOR = dict(src_vocab=50, tgt_vocab=60, dim=8, hidden=16)

@@ -10,12 +10,12 @@ import re
 import nbformat
 import pytest
 import torch
+from archlang.compiler import notebook
+from archlang.compiler.report import summary_rows
 from conftest import ROOT
 from nbclient import NotebookClient
 
-import dsl
-from compiler import notebook
-from compiler.report import summary_rows
+from archlang import dsl
 
 NOTEBOOK = ROOT / "examples" / "notebook.ipynb"
 CATS = ROOT / "specs" / "cats_vs_dogs.arch"
@@ -51,7 +51,7 @@ def test_a_checked_spec_shows_its_table_and_diagram(executed):
 def test_a_mistake_shows_the_diagnostics_of_check(executed):
     cell = executed[1]
     # The spec text that the cell checks, read from its source.
-    source = ast.literal_eval(cell.source.split("dsl.check_text(", 1)[1].split(", name=")[0])
+    source = ast.literal_eval(cell.source.split("archlang.dsl.check_text(", 1)[1].split(", name=")[0])
     expected = dsl.check_text(source, name="broken.arch").diagnostics
     page = shown_html(cell)
     assert expected and all(html.escape(d.render()) in page for d in expected)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from reference import reference_keys, state_keys
 
-import dsl
+from archlang import dsl
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"
@@ -96,7 +96,7 @@ def test_fixtures_have_the_published_sizes():
 @pytest.fixture(scope="module", params=NAMES)
 def built(request):
     """(name, checked graph, built module): one network alive at a time."""
-    import compiler
+    from archlang import compiler
 
     name = request.param
     g = checked(spec(name))
@@ -303,7 +303,7 @@ def torch_references():
 def test_std_blocks_match_torch(tmp_path, family, text):
     import torch
 
-    import compiler
+    from archlang import compiler
 
     path = write(tmp_path, text)
     g = checked(path)
@@ -332,7 +332,7 @@ def test_std_blocks_match_torch(tmp_path, family, text):
 
 
 def test_labelled_block_call_is_a_level(tmp_path):
-    import compiler
+    from archlang import compiler
 
     path = write(
         tmp_path,

@@ -7,10 +7,9 @@ import re
 import shlex
 
 import pytest
+from archlang.compiler.cli import main
 from click.testing import CliRunner
 from conftest import ROOT
-
-from compiler.cli import main
 
 BLOCK = re.compile(r"```\n\$ \.venv/bin/archlang (?P<cmd>[^\n]+)\n(?P<out>.*?)```", re.S)
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from archlang.compiler.lower import lower
+from archlang.dsl import check_text
 from reference import reference_keys, state_keys
 from torch import nn
-
-from compiler.lower import lower
-from dsl import check_text
 
 TORCH = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 PUBLISHED = {"rnn": 2_363_392, "lstm": 9_453_568, "gru": 7_090_176}

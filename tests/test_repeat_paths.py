@@ -4,9 +4,9 @@ block call is that call, so its labels are the pass's; inside the repeat, earlie
 from __future__ import annotations
 
 import torch
+from archlang.compiler.lower import lower
 
-import dsl
-from compiler.lower import lower
+from archlang import dsl
 
 BLOCK = """
 block B() {

@@ -12,14 +12,13 @@ import textwrap
 
 import pytest
 import torch
+from archlang.compiler.lower import lower
+from archlang.dsl import check_text
+from archlang.dsl.dims import Sym
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 from torch.testing import assert_close
-
-from compiler.lower import lower
-from dsl import check_text
-from dsl.dims import Sym
 
 
 def check(src: str, **params):

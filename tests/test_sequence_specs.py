@@ -13,8 +13,7 @@ import torch
 from conftest import SPECS
 from torch import nn
 
-import compiler
-import dsl
+from archlang import compiler, dsl
 
 
 class StockRef(nn.Module):

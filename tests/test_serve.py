@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from archlang.compiler.report import summary_rows
 from conftest import SPECS
 from PIL import Image
 from selenium import webdriver
@@ -30,8 +31,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-import dsl
-from compiler.report import summary_rows
+from archlang import dsl
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -46,7 +46,7 @@ FIXED = BROKEN.replace("linaer(10)", "linear(10)")
 
 def archlang() -> list[str]:
     script = Path(sys.executable).with_name("archlang")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "compiler.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "archlang.compiler.cli"]
 
 
 @pytest.fixture(scope="module")

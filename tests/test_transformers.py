@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+from archlang.compiler.lower import lower
 from conftest import SPECS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference import reference_keys, state_keys
 from torch import nn
 
-import dsl
-from compiler.lower import lower
+from archlang import dsl
 
 assert_close = torch.testing.assert_close
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from archlang.compiler.weights import SHOWN
+from archlang.dsl.diagnostics import DiagnosticError
 from conftest import ROOT, SPECS
 from safetensors.torch import save_file
 
-import compiler
-from compiler.weights import SHOWN
-from dsl.diagnostics import DiagnosticError
+from archlang import compiler
 
 CATS = SPECS / "cats_vs_dogs.arch"
 TINY_GPT = ROOT / "examples" / "tiny_gpt.arch"

@@ -5,8 +5,8 @@ Stage: after checking, beside lowering; needs no torch. The pipeline inside:
     ModelGraph ──units──▶ folded units ──flow──▶ diagram model ──text──▶ Unicode lines
                                                                └─dot───▶ DOT source ──render──▶ svg/png/pdf
 
-    from dsl import check_file
-    from compiler.diagram import draw
+    from archlang.dsl import check_file
+    from archlang.compiler.diagram import draw
     d = draw(check_file("specs/cats_vs_dogs.arch").graph)
     print(d)                 # the text form
     d.save("cats.svg")       # through graphviz's `dot`

@@ -12,9 +12,9 @@ depth is chosen here when the caller leaves it open. No layout, no text.
 
 from __future__ import annotations
 
-from dsl.dims import is_concrete
-from dsl.graph import Frame, ModelGraph, Node
-from dsl.layers import REGISTRY
+from archlang.dsl.dims import is_concrete
+from archlang.dsl.graph import Frame, ModelGraph, Node
+from archlang.dsl.layers import REGISTRY
 
 from . import recurrent
 from .model import Arrow, Box, Diagram, DiagramOptions, Fork, Item, Repeat, shape_words

@@ -18,9 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from archlang.dsl.layers.facts import RecurrentCell
 from pydantic import BaseModel, ConfigDict, Field
-
-from dsl.layers.facts import RecurrentCell
 
 Style = Literal["document", "detailed"]
 Rankdir = Literal["TB", "LR"]

@@ -10,10 +10,10 @@ catalogue's (`dsl/layers/recurrent.py`), not this module's.
 
 from __future__ import annotations
 
-from dsl.dims import is_concrete
-from dsl.graph import ModelGraph, Node
-from dsl.layers import REGISTRY
-from dsl.layers.facts import RecurrentCell
+from archlang.dsl.dims import is_concrete
+from archlang.dsl.graph import ModelGraph, Node
+from archlang.dsl.layers import REGISTRY
+from archlang.dsl.layers.facts import RecurrentCell
 
 from .model import Cell, Unroll
 

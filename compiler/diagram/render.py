@@ -22,7 +22,7 @@ import subprocess
 from functools import cached_property
 from pathlib import Path
 
-from dsl.graph import ModelGraph
+from archlang.dsl.graph import ModelGraph
 
 from .dot import render_dot
 from .flow import build

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from dsl.graph import Frame, ModelGraph, Node
+from archlang.dsl.graph import Frame, ModelGraph, Node
 
 ENTRY = -1  # a unit input that comes from outside the nodes being unitised
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+from archlang.dsl.graph import Node
 from torch import nn
-
-from dsl.graph import Node
 
 from .registry import Shape, builds
 

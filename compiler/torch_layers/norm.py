@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import torch
+from archlang.dsl.graph import Node
 from torch import nn
-
-from dsl.graph import Node
 
 from .registry import Shape, builds
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from archlang.dsl.graph import Node
 from torch import nn
-
-from dsl.graph import Node
 
 from .registry import Shape, builds, by_rank
 

@@ -10,9 +10,8 @@ archlang value is.
 from __future__ import annotations
 
 import torch
+from archlang.dsl.graph import Node
 from torch import nn
-
-from dsl.graph import Node
 
 from .registry import Shape, builds
 

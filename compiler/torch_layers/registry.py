@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dsl.graph import Node
+from archlang.dsl.graph import Node
 
 if TYPE_CHECKING:
     from torch import nn

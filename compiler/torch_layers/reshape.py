@@ -4,9 +4,8 @@ that keep the batch first (every `dim` they keep counts the batch)."""
 from __future__ import annotations
 
 import torch
+from archlang.dsl.graph import Node
 from torch import nn
-
-from dsl.graph import Node
 
 from .registry import Shape, builds
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import math
 
 import torch
+from archlang.dsl.graph import Node
 from torch import nn
-
-from dsl.graph import Node
 
 from .registry import Shape, builds
 

@@ -79,7 +79,7 @@ class Layer:
     merge: ClassVar[bool] = False  # takes several tensor operands
     constants: ClassVar[bool] = False  # a merge whose positional numbers are operands too (`mul(0.044)`)
     tensor_args: ClassVar[tuple[TensorArg, ...]] = ()  # named arguments that take a label, not in `Args`
-    # LANGUAGE.md §5's table is generated from these two (`python -m dsl.layers.doc`).
+    # LANGUAGE.md §5's table is generated from these two (`python -m archlang.dsl.layers.doc`).
     summary: ClassVar[str] = ""  # what it does, one line: the table's notes
     io: ClassVar[str] = ""  # what it reads and returns: "`[seq, F]` → `[seq, hidden·dirs]`", "shape kept"
     # The document's family a model belongs to when it uses this layer (`archlang compare`).

@@ -7,8 +7,8 @@ them, a weight argument as `=label`; tensor arguments the model does not
 declare follow), its `io` and its `summary`. It invents nothing about a
 layer: a fact missing from an entry is an error here.
 
-    python -m dsl.layers.doc                    # print the table
-    python -m dsl.layers.doc docs/LANGUAGE.md   # rewrite the table in place, between its markers
+    python -m archlang.dsl.layers.doc                    # print the table
+    python -m archlang.dsl.layers.doc docs/LANGUAGE.md   # rewrite the table in place, between its markers
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from pydantic_core import PydanticUndefined
 from . import REGISTRY
 from .base import Layer
 
-BEGIN = "<!-- layer table: generated from dsl/layers by `python -m dsl.layers.doc docs/LANGUAGE.md`; do not edit -->"
+BEGIN = ("<!-- layer table: generated from dsl/layers by `python -m archlang.dsl.layers.doc docs/LANGUAGE.md`;"
+         " do not edit -->")
 END = "<!-- end of the generated layer table -->"
 # The order a reader meets layers in (images, then dense, shape, normalisation, sequences, merges),
 # by catalogue module; a module not named here follows, in registry order.
