@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from archlang.compiler.codegen import python_source
+from archlang.compiler.lower import lower
 from conftest import SPECS
 from reference import reference_keys, state_keys
 
-import dsl
-from compiler.codegen import python_source
-from compiler.lower import lower
+from archlang import dsl
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "convnext_small_ref.pt"
 SPEC = SPECS / "convnext_tiny.arch"

@@ -51,7 +51,7 @@ def test_a_checked_spec_shows_its_table_and_diagram(executed):
 def test_a_mistake_shows_the_diagnostics_of_check(executed):
     cell = executed[1]
     # The spec text that the cell checks, read from its source.
-    source = ast.literal_eval(cell.source.split("archlang.dsl.check_text(", 1)[1].split(", name=")[0])
+    source = ast.literal_eval(cell.source.split("dsl.check_text(", 1)[1].split(", name=")[0])
     expected = dsl.check_text(source, name="broken.arch").diagnostics
     page = shown_html(cell)
     assert expected and all(html.escape(d.render()) in page for d in expected)
