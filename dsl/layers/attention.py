@@ -220,7 +220,13 @@ class Attend(Layer):
                              got=f"{bias}")
         ok = bias.rank == 3 and bias.shape[0] in (1, a.heads) and bias.shape[1] == n and bias.shape[2] == m
         if not ok:
-            raise LayerError("E333", arg="position_bias", layer=self.name, want=want, got=fmt_shape(bias.shape))
+            hint = None
+            if bias.rank == 3 and bias.shape[1] == bias.shape[2] == n and m != n:
+                # A query-by-query bias (`relative_bias`) on keys of another length: cross-attention.
+                hint = ("a relative position bias is between positions of one sequence: cross-attention takes "
+                        "none (T5's EncDecAttention adds no bias)")
+            raise LayerError("E333", arg="position_bias", layer=self.name, want=want, got=fmt_shape(bias.shape),
+                             hint=hint)
 
     def macs(self, a: AttendArgs, inputs, out, refs):
         q, k, v = self.parts(a, inputs)
@@ -286,7 +292,7 @@ class RelativeBias(Layer):
         exact = (a.buckets // 2 if a.bidirectional else a.buckets) // 2
         if a.max_distance <= exact:
             raise LayerError("E107", arg="max_distance", layer=self.name, name="max_distance",
-                             expected=f"above the {exact} offsets that have a bucket each", got=a.max_distance)
+                             expected=f"above {exact} (offsets below {exact} have a bucket each)", got=a.max_distance)
         n = x.shape[0]
         return TensorType((a.heads, n, n), "float")
 
