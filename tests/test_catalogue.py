@@ -57,6 +57,8 @@ CASES = {
     "attend": ("[5, 16]", "q: attend(heads=2, kv_heads=1, rotary=10000.0) -> linear(16, transposed=true); "
                           "attend(q, in, in, heads=4, causal=true)"),
     "rmsnorm": ("[4, 6]", "rmsnorm(eps=1e-5)"),
+    "relative_bias": ("[5, 8]", "b: relative_bias(2, buckets=8, max_distance=16, bidirectional=false); "
+                                "attend(in, in, in, heads=2, causal=true, scale=1, position_bias=b)"),
 }
 
 

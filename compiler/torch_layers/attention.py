@@ -9,6 +9,8 @@ and an additive score bias (T5's relative positions).
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from archlang.dsl.graph import Node
@@ -141,3 +143,51 @@ def _attend(node: Node, ins: list[Shape]) -> nn.Module:
     a = node.args
     return Attend(a["heads"], a["kv_heads"], causal=a["causal"], scale=a["scale"], rotary=a["rotary"],
                   rotary_dims=a["rotary_dims"], dropout=a["dropout"], packed=len(ins) == 1)
+
+
+def relative_position_bucket(relative_position: torch.Tensor, bidirectional: bool, buckets: int,
+                             max_distance: int) -> torch.Tensor:
+    """The bucket of each offset (key position − query position), as Hugging Face's
+    `T5Attention._relative_position_bucket`: exact for small offsets, logarithmic up to `max_distance`."""
+    out = torch.zeros_like(relative_position)
+    if bidirectional:
+        buckets //= 2
+        out += (relative_position > 0).to(torch.long) * buckets
+        relative_position = torch.abs(relative_position)
+    else:
+        relative_position = -torch.min(relative_position, torch.zeros_like(relative_position))
+    exact = buckets // 2
+    small = relative_position < exact
+    large = exact + (torch.log(relative_position.float() / exact) / math.log(max_distance / exact)
+                     * (buckets - exact)).to(torch.long)
+    large = torch.min(large, torch.full_like(large, buckets - 1))
+    return out + torch.where(small, relative_position, large)
+
+
+class RelativeBias(nn.Module):
+    """T5's relative position bias `[batch, heads, n, n]` for a `[batch, n, d]` input, from the table
+    `weight [buckets, heads]` (`T5Attention.compute_bias`); the batch is a broadcast view."""
+
+    def __init__(self, heads: int, buckets: int = 32, max_distance: int = 128, bidirectional: bool = True):
+        super().__init__()
+        self.heads, self.buckets, self.max_distance, self.bidirectional = heads, buckets, max_distance, bidirectional
+        self.weight = nn.Parameter(torch.empty(buckets, heads))
+        nn.init.normal_(self.weight)  # as nn.Embedding
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = x.shape[-2]
+        pos = torch.arange(n, dtype=torch.long, device=self.weight.device)
+        buckets = relative_position_bucket(pos[None, :] - pos[:, None], self.bidirectional, self.buckets,
+                                           self.max_distance)
+        bias = F.embedding(buckets, self.weight).permute(2, 0, 1)  # [heads, n (queries), n (keys)]
+        return bias.unsqueeze(0).expand(x.shape[0], -1, -1, -1)
+
+    def extra_repr(self) -> str:
+        return (f"heads={self.heads}, buckets={self.buckets}, max_distance={self.max_distance}, "
+                f"bidirectional={self.bidirectional}")
+
+
+@builds("relative_bias")
+def _relative_bias(node: Node, ins: list[Shape]) -> nn.Module:
+    a = node.args
+    return RelativeBias(a["heads"], a["buckets"], a["max_distance"], a["bidirectional"])

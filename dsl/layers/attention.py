@@ -220,7 +220,13 @@ class Attend(Layer):
                              got=f"{bias}")
         ok = bias.rank == 3 and bias.shape[0] in (1, a.heads) and bias.shape[1] == n and bias.shape[2] == m
         if not ok:
-            raise LayerError("E333", arg="position_bias", layer=self.name, want=want, got=fmt_shape(bias.shape))
+            hint = None
+            if bias.rank == 3 and bias.shape[1] == bias.shape[2] == n and m != n:
+                # A query-by-query bias (`relative_bias`) on keys of another length: cross-attention.
+                hint = ("a relative position bias is between positions of one sequence: cross-attention takes "
+                        "none (T5's EncDecAttention adds no bias)")
+            raise LayerError("E333", arg="position_bias", layer=self.name, want=want, got=fmt_shape(bias.shape),
+                             hint=hint)
 
     def macs(self, a: AttendArgs, inputs, out, refs):
         q, k, v = self.parts(a, inputs)
@@ -243,3 +249,58 @@ class Attend(Layer):
 
 
 register(Attend())
+
+
+class RelativeBiasArgs(Args):
+    heads: int
+    buckets: int = 32
+    max_distance: int = 128
+    bidirectional: bool = True
+
+
+class RelativeBias(Layer):
+    """T5's relative position bias (Raffel et al., 2020): `[seq, d]` → `[heads, seq, seq]`.
+
+    Each key's offset from its query falls into one of `buckets` buckets (half
+    of them per direction when `bidirectional`): exact for small offsets,
+    logarithmic up to `max_distance`, the last bucket beyond. The parameter is
+    the table `weight [buckets, heads]` of one learned score per bucket and
+    head, Hugging Face's `relative_attention_bias`. Only the input's length is
+    read, so the bias is between positions of one sequence: self-attention's
+    `position_bias=`, never cross-attention's.
+    """
+
+    name = "relative_bias"
+    Args = RelativeBiasArgs
+    family = "Transformer"
+    tint = "attention"
+    summary = ("T5's relative position bias: a learned score per head for each offset bucket between positions "
+               "of the input (`buckets`, exact then logarithmic up to `max_distance`, half per direction when "
+               "`bidirectional`), parameter `weight [buckets, heads]`; for `attend(..., position_bias=)`")
+    io = "`[seq, d]` → `[heads, seq, seq]`"
+
+    def infer(self, a: RelativeBiasArgs, inputs, refs):
+        x = inputs[0]
+        self.rank_between(x, 2, 2, "a [seq, d]")
+        positive([a.heads], "the number of heads", "heads")
+        # Exact buckets for offsets below half a direction's buckets, so a direction needs two or more.
+        least = 4 if a.bidirectional else 2
+        if a.buckets < least:
+            raise LayerError("E107", arg="buckets", layer=self.name, name="buckets",
+                             expected=f"at least {least} ({'two per direction' if a.bidirectional else 'two'})",
+                             got=a.buckets)
+        exact = (a.buckets // 2 if a.bidirectional else a.buckets) // 2
+        if a.max_distance <= exact:
+            raise LayerError("E107", arg="max_distance", layer=self.name, name="max_distance",
+                             expected=f"above {exact} (offsets below {exact} have a bucket each)", got=a.max_distance)
+        n = x.shape[0]
+        return TensorType((a.heads, n, n), "float")
+
+    def params(self, a: RelativeBiasArgs, inputs, out, refs):
+        return a.buckets * a.heads
+
+    def label(self, a: RelativeBiasArgs, x):
+        return f"relative bias, {a.heads} heads"
+
+
+register(RelativeBias())
