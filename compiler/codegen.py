@@ -294,7 +294,11 @@ class _Writer:
         ins = "".join(f", {arg}: {kind(j, False)}" for j, arg in zip(b.inputs, b.args))
         rets = [kind(j, True) for j in b.outputs]
         ret = rets[0] if len(rets) == 1 else f"tuple[{', '.join(rets)}]"
-        return [f"    def forward(self{ins}) -> {ret}:", *lines]
+        head = f"    def forward(self{ins}) -> {ret}:"
+        if len(head) > WIDTH:  # long argument names (a value read from far away): one argument a line
+            params = ["self", *(f"{arg}: {kind(j, False)}" for j, arg in zip(b.inputs, b.args))]
+            return ["    def forward(", *(f"{_IND}{p}," for p in params), f"    ) -> {ret}:", *lines]
+        return [head, *lines]
 
     # -- the text
 

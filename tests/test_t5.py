@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from archlang.compiler.lower import lower
 from conftest import SPECS
 from reference import state_keys
 from test_hf_models import TOL, generated, max_diff
 
-import dsl
-from compiler.lower import lower
+from archlang import dsl
 
 transformers = pytest.importorskip("transformers")  # the `dev` extra installs it; the tool never needs it
 

@@ -397,7 +397,14 @@ class _Builder:
     def _repeat(self, u: Unit) -> Repeat:
         f = u.frame
         assert f is not None
-        units = self.folder.unitise(u.first_pass, skip=frozenset({f.id}))
+        # The frames around this one are already drawn open: a repeat inside a repeat (T5's `block.0.layer`)
+        # must not fold back into its outer run.
+        around = {f.id}
+        parent = f.parent
+        while parent is not None:
+            around.add(parent)
+            parent = self.g.frames[parent].parent
+        units = self.folder.unitise(u.first_pass, skip=frozenset(around))
         flow = _Flow(units)
         inside = set(u.first_pass)
         leaving = [i for i in u.first_pass if any(c not in inside for c in self.cons.get(i, []))]
