@@ -40,35 +40,9 @@ def check_resnet50_parsing() -> None:
 
 def torch_resnet50():
     import torch
-    from torch import nn
+    from reference_nets import ResNet50
 
-    class Bottleneck(nn.Module):
-        def __init__(self, cin: int, planes: int, stride: int):
-            super().__init__()
-            out = planes * 4
-            self.conv1 = nn.Conv2d(cin, planes, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(planes)
-            self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(planes)
-            self.conv3 = nn.Conv2d(planes, out, 1, bias=False)
-            self.bn3 = nn.BatchNorm2d(out)
-            self.relu = nn.ReLU(inplace=True)
-            self.downsample = (nn.Sequential(nn.Conv2d(cin, out, 1, stride, bias=False), nn.BatchNorm2d(out))
-                               if stride != 1 or cin != out else None)
-
-        def forward(self, x):
-            y = self.relu(self.bn1(self.conv1(x)))
-            y = self.relu(self.bn2(self.conv2(y)))
-            y = self.bn3(self.conv3(y))
-            return self.relu(y + (self.downsample(x) if self.downsample is not None else x))
-
-    layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
-    cin = 64
-    for planes, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
-        for i in range(blocks):
-            layers.append(Bottleneck(cin, planes, stride if i == 0 else 1))
-            cin = planes * 4
-    model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, 1000))
+    model = ResNet50()
     with torch.no_grad():
         model(torch.randn(1, 3, 224, 224))
     return model
