@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from archlang.dsl.dims import fmt_shape, is_concrete
 from archlang.dsl.graph import ModelGraph, Node
+from archlang.dsl.layers import REGISTRY
 
 
 def human(n) -> str:
@@ -130,10 +131,15 @@ def summary_facts(g: ModelGraph) -> dict:
     """What a reader of a summary wants besides the rows: parameters by kind, memory, inputs and outputs.
 
     Every parameter of a built model is trainable (a spec cannot freeze one). Buffers (batchnorm's running
-    statistics) are known only to the torch half of the catalogue, so `summary`, which needs no torch,
-    does not count them. Memory is per sample, in float32: the parameters, and every layer's output
-    (what a forward pass keeps for the backward one).
+    statistics) are each layer's catalogue fact (`Layer.buffers`), counted as the state_dict holds them.
+    Memory is per sample, in float32: the parameters, and every layer's output (what a forward pass keeps
+    for the backward one).
     """
+    shapes = {n.id: n.shape for n in g.nodes}
+    buffers: object = 0
+    for n in g.nodes:
+        if n.kind == "layer":
+            buffers = buffers + REGISTRY[n.layer].buffers(n.args, [shapes[i] for i in n.inputs])
     read = g.read_nodes()
     activations: object = 0
     for n in g.nodes:
@@ -142,7 +148,7 @@ def summary_facts(g: ModelGraph) -> dict:
     inputs: object = 0
     for p in g.inputs:
         inputs = inputs + _size(p.shape, p.dtype)
-    return {"params": g.params, "trainable": g.params, "non_trainable": 0, "macs": g.macs,
+    return {"params": g.params, "trainable": g.params, "non_trainable": 0, "buffers": buffers, "macs": g.macs,
             "param_bytes": g.params * 4, "activation_bytes": activations, "input_bytes": inputs,
             "inputs": [[p.name, str(p)] for p in g.inputs], "outputs": [[p.name, str(p)] for p in g.outputs]}
 
@@ -150,6 +156,7 @@ def summary_facts(g: ModelGraph) -> dict:
 def _footer(g: ModelGraph) -> list[tuple[str, str]]:
     f = summary_facts(g)
     return [("trainable params", exact(f["trainable"])), ("non-trainable params", exact(f["non_trainable"])),
+            ("buffers", exact(f["buffers"])),
             ("MACs", f"{exact(f['macs'])} ({human(f['macs'])})" if is_concrete(f["macs"]) else str(f["macs"])),
             ("params size", _mb(f["param_bytes"])), ("activations size", _mb(f["activation_bytes"]) + " per sample"),
             ("input size", _mb(f["input_bytes"]) + " per sample"),

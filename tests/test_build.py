@@ -191,3 +191,15 @@ def test_one_plan_places_ties_bare_parameters_picks_and_residuals():
     res = dsl.check_text("model M { input x: [4]\n linear(2) }")
     p = lowering_plan(res.graph, TORCH_REGISTRY)
     assert p.root_alias is not None and [type(s) for s in p.steps] == [Call] and p.steps[0].path == ()
+
+
+@pytest.mark.parametrize("spec, params", [("resnet18.arch", {}), ("mobilenet_v2.arch", {}),
+                                          ("transformer.arch", {"d": 32, "heads": 2, "depth": 2, "ff": 64})])
+def test_the_summary_counts_the_buffers_a_built_model_keeps(spec, params):
+    from archlang.compiler.report import summary_facts
+
+    g = dsl.check_file(SPECS / spec, params=params).graph
+    m = lower(g)
+    names = {k for k, _ in m.named_parameters()}
+    kept = sum(v.numel() for k, v in m.state_dict().items() if k not in names)
+    assert summary_facts(g)["buffers"] == kept

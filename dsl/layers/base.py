@@ -128,6 +128,11 @@ class Layer:
         """Elements a training step keeps for backward besides the output (attention's score matrices)."""
         return 0
 
+    def buffers(self, args: Mapping[str, Any], inputs: list[tuple[Dim, ...]]) -> Dim:
+        """Elements of the state a built layer keeps besides its parameters, in its `state_dict`
+        (batchnorm's running statistics), from the node's recorded arguments and its input shapes."""
+        return 0
+
     def weight(self, a: Any, inputs: list[TensorType], out: TensorType) -> tuple[int, ...] | None:
         """The shape of the `weight` another layer may share through `tie=`; None: nothing to share."""
         return None

@@ -46,6 +46,9 @@ class BatchNorm(Layer):
     def params(self, a, inputs, out, refs):
         return 2 * inputs[0].shape[0]
 
+    def buffers(self, args, inputs):
+        return 2 * inputs[0][0] + 1  # running mean and variance, and the count of batches seen
+
     def label(self, a, x):
         return "batchnorm"
 
