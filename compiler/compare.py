@@ -77,7 +77,9 @@ def _use(g: ModelGraph, n: Node):
         return TensorType(g.nodes[j].shape, g.nodes[j].dtype)
     inputs = [typed(j) for j in n.inputs]
     refs = {k: typed(j) for k, j in n.refs.items()}
-    return layer, layer.Args(**n.args), inputs, refs
+    # The node records what the back ends need besides the call's arguments (a scale's tensor shape, init_std).
+    args = layer.Args(**{k: v for k, v in n.args.items() if k in layer.Args.model_fields})
+    return layer, args, inputs, refs
 
 
 def _cost(n: Node, g: ModelGraph) -> Dim:

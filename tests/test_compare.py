@@ -104,3 +104,12 @@ def test_profile_carries_the_checked_counts():
     g = checked("resnet18")
     p = profile(g)
     assert (p.params, p.macs, p.family) == (g.params, g.macs, "CNN")
+
+
+@pytest.mark.parametrize("path", sorted(SPECS.glob("*.arch")), ids=lambda p: p.stem)
+def test_every_shipped_spec_is_compared_and_fits_the_memory_budget_check(path):
+    """compare and the budget read each node's arguments back, whatever extra facts the node records."""
+    from archlang.compiler.budget import enforce
+
+    assert compare(str(path), "--seq", "16").exit_code == 0
+    enforce(checked(path.stem), 10**12, batch=1, flag="test")  # symbolic activations count as 0
