@@ -176,25 +176,8 @@ TINY_MOBILE = """
 def torch_references():
     """torchvision's layouts of the std blocks, written out in plain torch."""
     import torch
+    from plain_nets import BasicBlock
     from torch import nn
-
-    class BasicBlock(nn.Module):
-        def __init__(self, inplanes, planes, stride=1):
-            super().__init__()
-            self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(planes)
-            self.relu = nn.ReLU()
-            self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(planes)
-            self.downsample = None
-            if stride != 1 or inplanes != planes:
-                self.downsample = nn.Sequential(
-                    nn.Conv2d(inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes)
-                )
-
-        def forward(self, x):
-            y = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
-            return self.relu(y + (x if self.downsample is None else self.downsample(x)))
 
     class Bottleneck(nn.Module):
         def __init__(self, inplanes, planes, stride=1, expansion=4):
