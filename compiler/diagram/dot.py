@@ -15,7 +15,12 @@ Layout rules that keep dot from drawing faults:
 - a frame's title is a node inside the frame, the one its entry edge ends at
   and its branches leave from, never a cluster label an arrow could cross;
 - the boxes of one line of flow share a `group`, so dot keeps them in one
-  column and a residual's skip edge (from that line to its ⊕) runs straight.
+  column and a residual's skip edge (from that line to its ⊕) runs straight;
+- a named argument's dashed edge from another line of flow (an encoder's state
+  or memory into the decoder) ranks its reader below it, so it runs down into
+  the decoder and never doubles back over a label; within one line (a tied
+  embedding, a bias passed down a stack) it leaves ranks alone, so the line
+  stays a straight column.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ class _Dot:
         self.edges: list[str] = []
         self.indent = 1
         self.clusters = 0
+        self.lane_of: dict[str, str] = {}  # box id → the input's line of flow it sits on ("l0", "l1", …)
 
     def source(self) -> str:
         opts = self.d.options
@@ -61,7 +67,10 @@ class _Dot:
         for k, lane in enumerate(self.d.lanes):
             self.flow(lane, [], f"l{k}")
         for src, dst, arg in self.d.refs:
-            self.link(src, dst, attrs=f"style=dashed, constraint=false, label={quote(arg)}")
+            if self.lane_of.get(src, "") != self.lane_of.get(dst, ""):
+                self.link(src, dst, attrs=f"style=dashed, label={quote(arg)}")
+            else:
+                self.link(src, dst, attrs=f"style=dashed, constraint=false, label={quote(arg)}")
         return "\n".join(head + self.lines + ["  " + e for e in self.edges] + ["}"]) + "\n"
 
     def emit(self, line: str) -> None:
@@ -107,6 +116,8 @@ class _Dot:
         self.link(a, b, ", ".join(parts))
 
     def box(self, b: Box, group: str | None = None) -> None:
+        if group:
+            self.lane_of[b.id] = group.split("b")[0]
         grouped = f", group={group}" if group else ""
         fill = TINT_FILL.get(b.tint or "")
         out = ", peripheries=2" if b.output is not None else ""
