@@ -127,6 +127,15 @@ def test_residual_joins_with_a_plus_and_repeats_fold(diagram):
     assert "[mixers: Mixer ×3] → 16×32" in folded and "[Gate] → 16×32" in folded
 
 
+def test_closed_blocks_that_differ_only_inside_fold_to_one_box(diagram):
+    """ConvNeXt's CNBlocks each drop their path at another rate: closed, they look alike and fold to ×9;
+    opened, each shows its own rate, so none is hidden behind another's."""
+    closed = diagram("specs/convnext_tiny.arch", "-o", "-")
+    assert "[features.5: CNBlock ×9] → 384×14×14" in closed and "features.5.1" not in closed
+    opened = diagram("specs/convnext_tiny.arch", "--depth", "3", "-o", "-")
+    assert "drop_path 0.00588235" in opened and "┌─ features.1.1: CNBlock" in opened
+
+
 def test_detailed_style_has_one_box_per_layer_with_shape_and_params(diagram):
     g = check_file(ROOT / "specs/cats_vs_dogs.arch").graph
     text = diagram("specs/cats_vs_dogs.arch", "--style", "detailed", "-o", "-")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from archlang.dsl.graph import Frame, ModelGraph, Node
+from archlang.dsl.layers import REGISTRY
 
 ENTRY = -1  # a unit input that comes from outside the nodes being unitised
 
@@ -134,7 +135,13 @@ class Folder:
         return outside == {na[-1]} and not leaks and not inside_a & self.read
 
     def _signature(self, p: Frame) -> tuple:
-        """Two passes are the same picture when their layers, arguments, shapes and wiring match."""
+        """Two passes are the same picture when their layers, arguments, shapes and wiring match.
+
+        Inside a block the picture shows closed, arguments that act only while
+        training (`Layer.training_only`) do not count: ConvNeXt's CNBlocks, each
+        with its own drop-path rate, fold to `features.5: CNBlock ×9`, while a
+        layer with other heads still stands apart.
+        """
         ids = self._frame_nodes.get(p.id, [])
         if not ids:
             return ()
@@ -144,9 +151,17 @@ class Folder:
         for i in ids:
             n = self.g.nodes[i]
             ins = tuple(j - base if j in inside else ("in", str(self.g.nodes[j].shape)) for j in n.inputs)
-            sig.append((n.layer, n.name[len(p.path):], repr(sorted(n.args.items())), str(n.shape), n.params,
-                        ins, (n.frame - fbase) if n.frame is not None else None, n.note, n.label))
+            shown = (repr(sorted(n.args.items())), n.label)
+            if self._folded(n) and n.layer in REGISTRY:
+                hidden = REGISTRY[n.layer].training_only
+                shown = repr(sorted((k, v) for k, v in n.args.items() if k not in hidden))
+            sig.append((n.layer, n.name[len(p.path):], shown, str(n.shape), n.params,
+                        ins, (n.frame - fbase) if n.frame is not None else None, n.note))
         return tuple(sig)
+
+    def _folded(self, node: Node) -> bool:
+        """`node` sits deeper than the picture opens frames."""
+        return self.depth is not None and sum(f.kind != "pass" for f in frame_chain(self.g, node)) > self.depth
 
     def pass_nodes(self, rep_id: int, start: int) -> list[int]:
         return self._frame_nodes.get(self._passes[rep_id][start].id, [])

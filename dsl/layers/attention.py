@@ -38,6 +38,7 @@ def _near_divisors(width: int, heads: int) -> list[int]:
 class Attention(Layer):
     name = "attention"
     Args = AttentionArgs
+    training_only = ("dropout",)
     tensor_args = (TensorArg("memory"),)
     family = "Transformer"
     summary = ("multi-head self-attention; with `memory=value` it is cross-attention (keys and values from "
@@ -117,6 +118,7 @@ class Attend(Layer):
 
     name = "attend"
     Args = AttendArgs
+    training_only = ("dropout",)
     merge = True
     symbol = "α"  # where the diagram joins queries, keys and values: the attention weights
     tensor_args = (TensorArg("position_bias"),)

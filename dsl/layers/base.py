@@ -97,6 +97,9 @@ class Layer:
     # Accepts `init_std=` (LANGUAGE.md §5): its weight matrices and tables drawn from N(0, std²), its
     # biases zero. One argument of the catalogue, not of each `Args`; the torch registry applies it.
     takes_init_std: ClassVar[bool] = False
+    # Arguments that act only while training (dropout rates): two calls that differ in them build the
+    # same network, so a diagram that shows the layers closed may fold them into one box (`CNBlock ×9`).
+    training_only: ClassVar[tuple[str, ...]] = ()
 
     def colour_class(self) -> str | None:
         """What the diagram colours this layer as: its own `tint`, else its family's."""

@@ -109,6 +109,7 @@ class GroupNorm(Layer):
 class Dropout(Layer):
     name = "dropout"
     Args = DropoutArgs
+    training_only = ("p",)
     layout = "kept"
     summary = "zero random elements while training"
     io = "shape kept"
@@ -174,6 +175,7 @@ class DropPath(Layer):
     """Stochastic depth: torchvision's `StochasticDepth(p, "row")`."""
     name = "drop_path"
     Args = DropPathArgs
+    training_only = ("p",)
     layout = "kept"
     summary = ("stochastic depth: while training, zero the whole value of a sample with probability `p` and "
                "scale the rest by 1/(1-p); identity in eval (torchvision's `StochasticDepth(p, \"row\")`)")

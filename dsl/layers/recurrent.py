@@ -56,6 +56,7 @@ class RnnArgs(RecurrentArgs):
 
 class Recurrent(Layer):
     Args = RecurrentArgs
+    training_only = ("dropout",)
     tensor_args = (TensorArg("init"),)
     gates: int = 1
     state_kind = "state"
