@@ -136,6 +136,16 @@ def test_closed_blocks_that_differ_only_inside_fold_to_one_box(diagram):
     assert "drop_path 0.00588235" in opened and "┌─ features.1.1: CNBlock" in opened
 
 
+def test_attention_from_parts_says_its_heads_below_its_join(diagram):
+    """`attend` joins queries, keys and values at α; the sign alone would hide the heads, the causal mask
+    and the rotary positions, so its words lead the arrow out of the join. A merge's sign (⊕) stays alone."""
+    text = diagram("specs/llama_tiny.arch", "-o", "-")
+    lines = text.splitlines()
+    join = next(i for i, line in enumerate(lines) if line.strip().startswith("α ◀"))
+    assert lines[join + 1].strip() == "↓ (causal attention, 4 heads, 2 kv, rotary → linear 256)"
+    assert "↓ (⊕" not in text and "(⊗" not in text
+
+
 def test_detailed_style_has_one_box_per_layer_with_shape_and_params(diagram):
     g = check_file(ROOT / "specs/cats_vs_dogs.arch").graph
     text = diagram("specs/cats_vs_dogs.arch", "--style", "detailed", "-o", "-")

@@ -266,7 +266,9 @@ class _Builder:
                     out += [box] if n.id in self.joined else [arrow, box]
                     self._want_refs(arrow, box, [n])
             else:
-                drawn = [n for n in pending if n.id not in self.joined]
+                # A join's sign says what a merge does (⊕); attention's α does not say its heads, so its
+                # words lead the arrow below it.
+                drawn = [n for n in pending if n.id not in self.joined or self._label(n) != _symbol(n)]
                 arrow = Arrow(" → ".join(self._label(n) for n in drawn), tuple(n.id for n in drawn))
                 box = self._value_box(pending)
                 box.tint = self._tint(drawn)
