@@ -141,8 +141,8 @@ def test_attention_from_parts_says_its_heads_below_its_join(diagram):
     and the rotary positions, so its words lead the arrow out of the join. A merge's sign (⊕) stays alone."""
     text = diagram("specs/llama_tiny.arch", "-o", "-")
     lines = text.splitlines()
-    join = next(i for i, line in enumerate(lines) if line.strip().startswith("α ◀"))
-    assert lines[join + 1].strip() == "↓ (causal attention, 4 heads, 2 kv, rotary → linear 256)"
+    join = next(i for i, line in enumerate(lines) if "α ◀" in line)
+    assert lines[join + 1].strip("│ ") == "↓ (causal attention, 4 heads, 2 kv, rotary → linear 256)"
     assert "↓ (⊕" not in text and "(⊗" not in text
 
 
