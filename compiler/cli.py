@@ -84,7 +84,7 @@ def exits(command: Callable[..., int]) -> Callable[..., None]:
 
 
 def parse_set(pairs: tuple[str, ...]) -> dict[str, Any]:
-    """`--set k=v` values: integers, numbers, true/false/none, else strings."""
+    """`--set k=v` values: integers, numbers, true/false/none, lists of them (`[96, 192]`), else strings."""
     values: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
@@ -95,6 +95,8 @@ def parse_set(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _literal(raw: str) -> Any:
+    if len(raw) >= 2 and raw[0] == "[" and raw[-1] == "]":
+        return [_literal(item.strip()) for item in _items(raw[1:-1])]
     lowered = {"true": True, "false": False, "none": None}
     if raw in lowered:
         return lowered[raw]
@@ -104,6 +106,19 @@ def _literal(raw: str) -> Any:
         except ValueError:
             pass
     return raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == '"' else raw
+
+
+def _items(inner: str) -> list[str]:
+    """The comma-separated items of a list's inside, nested lists kept whole (`[1, [2, 3]]`)."""
+    if not inner.strip():
+        return []
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(inner):
+        depth += (ch == "[") - (ch == "]")
+        if ch == "," and depth == 0:
+            items.append(inner[start:i])
+            start = i + 1
+    return [*items, inner[start:]]
 
 
 def _print_diagnostics(diags: list[Diagnostic], fmt: str) -> None:
@@ -178,7 +193,8 @@ def _terminated_as_exit():
 
 
 set_option = click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
-                          help="Give a model parameter or a symbolic size a value (repeatable).")
+                          help="Give a model parameter or a symbolic size a value (repeatable); a list as "
+                               "NAME=[a, b, ...].")
 model_option = click.option("--model", metavar="NAME", help="Pick a model in a file that holds several.")
 debug_option = click.option("--debug", is_flag=True, help="Show Python tracebacks of internal errors.")
 

@@ -30,6 +30,18 @@ def test_check_set_changes_a_model_parameter():
     assert r.exit_code == 0 and "→ [10]" in r.stdout
 
 
+def test_set_gives_a_list_parameter_as_python_would():
+    """ConvNeXt's `dims` and `depths` are lists: `--set` takes them as `[a, b, ...]`, the same model
+    that `params={"dims": [...], "depths": [...]}` builds from Python."""
+    from archlang.dsl import check_file
+    convnext = str(SPECS / "convnext_tiny.arch")
+    r = invoke("check", convnext, "--set", "dims=[8, 16, 24, 32]", "--set", "depths=[1,1,2,1]")
+    small = check_file(convnext, params={"dims": [8, 16, 24, 32], "depths": [1, 1, 2, 1]}).graph
+    assert r.exit_code == 0 and f"params {small.params:,}" in r.stdout and small.params < 100_000
+    short = invoke("check", convnext, "--set", "depths=[1, 1, 2]")  # a list too short: a diagnostic
+    assert short.exit_code == 1 and "E403" in short.stderr and "Traceback" not in short.output
+
+
 def test_check_bad_spec_exits_1_with_a_diagnostic_and_no_traceback(tmp_path):
     bad = tmp_path / "bad.arch"
     bad.write_text("model M {\n    input x: [3, 8, 8]\n    linear(4)\n}\n")
