@@ -146,6 +146,14 @@ def test_attention_from_parts_says_its_heads_below_its_join(diagram):
     assert "↓ (⊕" not in text and "(⊗" not in text
 
 
+def test_a_block_opened_alone_is_framed_and_named_like_a_pass(diagram):
+    """MobileNetV2's features.3 is one residual InvertedResidual among its siblings: opened, it gets the frame
+    and name a repeat's pass gets, rather than a bare ⊕ in the main line; closed, one named box."""
+    text = diagram("specs/mobilenet_v2.arch", "-o", "-")
+    assert "┌─ features.3: InvertedResidual ──" in text
+    assert "[features.1: InvertedResidual] → 16×112×112" in text and "[features.1.conv]" not in text
+
+
 def test_detailed_style_has_one_box_per_layer_with_shape_and_params(diagram):
     g = check_file(ROOT / "specs/cats_vs_dogs.arch").graph
     text = diagram("specs/cats_vs_dogs.arch", "--style", "detailed", "-o", "-")

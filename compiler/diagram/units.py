@@ -88,8 +88,8 @@ class Folder:
             if f.kind == "block" and parent is not None and parent.kind == "group" and parent.id not in skip:
                 # Sibling blocks written one by one (`layer_0: Block`, `layer_1: Block`, ...) fold like passes.
                 run = self._run_of(parent, node)
-                if run is not None and run[1] > 1:
-                    return ("run", parent.id, run[0])
+                if run is not None and (run[1] > 1 or self.depth is None or level <= self.depth):
+                    return ("run", parent.id, run[0])  # opened alone, it is still framed and named
             if self.depth is not None and level > self.depth:
                 return ("fold", f.id)
             if f.kind == "repeat":
