@@ -40,8 +40,9 @@ class Diagnostic(BaseModel):
                 # Columns count characters; tabs are shown as spaces, so measure the caret on the shown text.
                 before = len(raw[: s.col - 1].expandtabs(4))
                 width = max(1, len(raw[: max(end, s.col) - 1].expandtabs(4)) - before)
+                shown, before, width = _window(raw.expandtabs(4), before, width)
                 out.append(f"{pad} |")
-                out.append(f"{num} | {raw.expandtabs(4)}")
+                out.append(f"{num} | {shown}")
                 out.append(f"{pad} | {' ' * before}{'^' * width}")
             if self.hint:
                 out.append(f"{pad} = hint: {self.hint}")
@@ -66,6 +67,23 @@ class Diagnostic(BaseModel):
             "message": self.message,
             "hint": self.hint,
         }
+
+
+QUOTED = 100  # characters of a source line a diagnostic quotes at most
+LEAD = 30  # of them, how many come before the caret when the line is cut
+
+
+def _window(line: str, col: int, width: int) -> tuple[str, int, int]:
+    """At most `QUOTED` characters of `line` around the caret at `col` (0-based) of `width`, with `…` where
+    the line is cut; returns the text, and the caret's column and width in it. A minified or generated line
+    of a megabyte is not printed whole."""
+    if len(line) <= QUOTED:
+        return line, col, width
+    start = max(0, min(col - LEAD, len(line) - QUOTED))
+    stop = start + QUOTED
+    mark = "…" if start else ""
+    text = mark + line[start:stop] + ("…" if stop < len(line) else "")
+    return text, len(mark) + col - start, max(1, min(width, stop - col))
 
 
 def _shown(line: str) -> str:
