@@ -80,9 +80,14 @@ class Evaluator:
         return result
 
     def _poisoned_operand(self, expr: ast.Expr, scope: Scope) -> Value | None:
-        """Errors upstream poison a value; expressions over it stay quiet (no cascade)."""
+        """Errors upstream poison a value; expressions over it, however deep (`max(n - 1, 1)`), stay quiet
+        (no cascade)."""
         for child in _operands(expr):
-            if isinstance(child, (ast.Name, ast.Attr, ast.Index)):
+            if child.kind in ("binop", "unary", "call", "boolop", "ternary"):
+                inner = self._poisoned_operand(child, scope)
+                if inner is not None:
+                    return inner
+            elif isinstance(child, (ast.Name, ast.Attr, ast.Index)):
                 root = child
                 while isinstance(root, (ast.Attr, ast.Index)):
                     root = root.obj

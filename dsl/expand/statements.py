@@ -50,7 +50,13 @@ class Walker:
     def stmt(self, stmt: ast.Stmt, ctx: Ctx, current: Current) -> Current:
         if isinstance(stmt, ast.Let):
             self.check_definable(stmt.name, stmt.span, ctx, "constant")
-            ctx.scope.define(stmt.name, self.evaluate(stmt.value, ctx.scope), "constant", stmt.span)
+            try:
+                value = self.evaluate(stmt.value, ctx.scope)
+            except DiagnosticError:
+                # The name still exists, poisoned: its uses stay quiet instead of each saying "undefined".
+                ctx.scope.define(stmt.name, POISON, "constant", stmt.span)
+                raise
+            ctx.scope.define(stmt.name, value, "constant", stmt.span)
             return current
         if isinstance(stmt, ast.InputDecl):
             return self.input_decl(stmt, ctx, current)
