@@ -79,6 +79,10 @@ class _Writer:
                 self.modules[e.node] = REGISTRY[e.layer].build(n, [shapes[i] for i in n.inputs])
         self.sources = Sources()
         self.ctor: dict[int, str] = {nid: self._ctor(m) for nid, m in self.modules.items()}
+        # A layer the block around it runs through a function (recurrent: `recurrent(self.lstm, x)`).
+        self.calls = {e.node: REGISTRY[e.layer].call for e in self.plan.elements if REGISTRY[e.layer].call}
+        for call in self.calls.values():
+            self.sources.add(call)
         self.root_alias = self.plan.root_alias
         self.elements: dict[ModulePath, Element] = {e.path: e for e in self.plan.elements}
         self.blocks: dict[ModulePath, Block] = {b.path: b for b in self.plan.blocks}
@@ -278,9 +282,12 @@ class _Writer:
                 name(step.node, short(scope.parts[step.path]))
             else:
                 args = [val(j) for j in step.inputs] + [f"{k}={val(j)}" for k, j in step.refs]
-                if not step.path:  # the root alias: the model is this one module
+                if not step.path:  # the root alias: the model is this one module; it gives only its value
                     stmt = f"super().forward({', '.join(args)})"
                     name(step.node, n.layer)
+                elif step.node in self.calls:
+                    stmt = f"{self.calls[step.node].__name__}({', '.join([scope.expr[step.path], *args])})"
+                    name(step.node, short(scope.parts[step.path]))
                 else:
                     stmt = f"{scope.expr[step.path]}({', '.join(args)})"
                     name(step.node, short(scope.parts[step.path]))
