@@ -24,9 +24,9 @@ file with the helpers they use (`compiler.codegen_sources`). This module
 decides only the Python: class, attribute and variable names, line layout.
 
 Modules with no state that §6 numbers inside a named level (the `2` of
-`layer1.0.2`, a ReLU) are registered under a readable name (`relu_2`) instead:
-their position has no key in the state_dict, and `self.relu_2` reads better
-than `getattr(self, "2")`.
+`layer1.0.2`, a ReLU) are registered under a readable name (`relu`, the
+next `relu_2`) instead: their position has no key in the state_dict, and
+`self.relu` reads better than `getattr(self, "2")`.
 """
 
 from __future__ import annotations

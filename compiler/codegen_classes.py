@@ -77,7 +77,7 @@ class Shared:
 
     def parameters(self) -> list[str]:
         """`__init__`'s parameters after `self`, typed (`planes: int`, `stride: int = 1`)."""
-        return [f"{name}: {_kind(self.values[name][0])}" + ("" if default is _NO_DEFAULT else f" = {default!r}")
+        return [f"{name}: {_kind(self.values[name])}" + ("" if default is _NO_DEFAULT else f" = {default!r}")
                 for name, default in self.params]
 
     def signature(self) -> str:
@@ -96,8 +96,10 @@ class Shared:
         return out
 
 
-def _kind(v: Any) -> str:
-    return "bool" if isinstance(v, bool) else type(v).__name__
+def _kind(values: list[Any]) -> str:
+    """The annotation of an argument with these values; `| None` where an optional member alone reads it."""
+    v = next(x for x in values if x is not None)
+    return ("bool" if isinstance(v, bool) else type(v).__name__) + (" | None" if None in values else "")
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -180,19 +182,14 @@ def _block_frame(g: ModelGraph, frame: int | None) -> int | None:
     return frame
 
 
-_DEFS: dict[tuple[str, str], ast.BlockDef | None] = {}
-
-
 def _definition(file: str, name: str) -> ast.BlockDef | None:
-    if (file, name) not in _DEFS:
-        path = STD / file[len("std/"):] if file.startswith("std/") else Path(file)
-        try:
-            tree = parse(path.read_text(), file, Reporter())
-        except Exception:  # noqa: BLE001  (names only: the classes are right without them)
-            tree = None
-        _DEFS[(file, name)] = next((i for i in (tree.items if tree else ()) if isinstance(i, ast.BlockDef)
-                                    and i.name == name), None)
-    return _DEFS[(file, name)]
+    """Block `name`'s definition, parsed again from its file (the parser keeps what it parsed, by text)."""
+    path = STD / file[len("std/"):] if file.startswith("std/") else Path(file)
+    try:
+        tree = parse(path.read_text(), file, Reporter())
+    except Exception:  # noqa: BLE001  (names only: the classes are right without them)
+        return None
+    return next((i for i in tree.items if isinstance(i, ast.BlockDef) and i.name == name), None)
 
 
 def _layer_calls(node: Any):
@@ -442,11 +439,14 @@ def _write(b: _Bucket, named: set[str], positional: Callable[[str], list[str]]) 
             default = t.defaults.get(name, _NO_DEFAULT)
             if default is not _NO_DEFAULT and not all(type(v) is type(default) for v in full):
                 default = _NO_DEFAULT
+            if name in fallback:  # None in the instances that lack the optional member that alone reads it
+                default = None
             rank = (name not in t.inputs, list(t.candidates).index(name) if name in t.candidates else len(t.candidates))
             order.append((name, default, rank))
     for m in b.optional:
         values[m] = [m in {n for n, _, _ in inst.members} for inst in insts]
         order.append((m, False, (2, 0)))
+    order = [(n, d if d is not None or None in values[n] else _NO_DEFAULT, r) for n, d, r in order]
     lets = _lets(t, insts, values)
     order = [o for o in order if o[0] not in {n for n, _ in lets}]
     order.sort(key=lambda x: (x[1] is not _NO_DEFAULT, x[2]))
@@ -590,16 +590,21 @@ def _comments_for(lines: list[str], b: _Bucket, insts: list[Instance], part: str
     maps = b.init_map if part == "init" else b.forward_map
     own = [_comments(getattr(inst, part)) for inst in insts]
     template = _comments(lines)
+    # An instance whose lines broke differently (a comment moved above its statement) cannot be lined up
+    # with the template's: then no shape is printed, only notes.
+    aligned = all(len(c) == sum(m is not None for m in maps[id(inst)]) for c, inst in zip(own, insts))
     out = []
     for j, line in enumerate(lines):
         mine = template[j]
         if mine is None:
             out.append(line)
             continue
-        texts = [own[k][maps[id(inst)][j]] if maps[id(inst)][j] is not None else None
-                 for k, inst in enumerate(insts)]
-        texts = [x for x in texts if x is not None]
-        text = _common_comment(texts, [values[n] for n in values], list(values)) if texts else mine
+        if not aligned:
+            text = _note_only([mine])
+        else:
+            texts = [own[k][maps[id(inst)][j]] for k, inst in enumerate(insts) if maps[id(inst)][j] is not None]
+            texts = [x for x in texts if x is not None]
+            text = _common_comment(texts, [values[n] for n in values], list(values)) if texts else mine
         head = line[:line.rindex(mine)]
         if head.strip() and text is None:
             out.append(head.rstrip())
