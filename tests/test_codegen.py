@@ -124,6 +124,8 @@ def test_source_is_deterministic_valid_and_readable(path: Path):
     "linear(4)",                                        # the model is its one element (§6)
     "lstm(6, layers=2, bidirectional=true) -> last",    # members, a parameter-free module numbered at the root
     "h: rnn(6, nonlinearity=\"relu\")\n    h.last -> linear(3) -> softmax",  # rnn's own argument, a pick
+    "again: { again: { residual { linear(8) } } -> linear(3) }",  # a label inside itself: two classes
+    "b: repeat(3, i) { c: { linear(8 + i) -> linear(4) } }",      # one class, its sizes arguments
 ])
 def test_small_inline_models(body: str, check_src, tmp_path: Path):
     g = check_src(f"model Small {{\n    input x: [5, 8]\n    {body}\n}}\n").graph

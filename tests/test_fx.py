@@ -47,3 +47,23 @@ def test_recurrent_layers_are_torch_leaves(spec: str, leaf: str):
                  if n.op == "call_module" and isinstance(traced.get_submodule(n.target), nn.RNNBase)}
     assert leaf in recurrent
     assert all(type(model.get_submodule(t)) in (nn.RNN, nn.LSTM, nn.GRU) for t in recurrent)
+
+
+@pytest.mark.parametrize("layer", ["rnn", "lstm", "gru"])
+def test_recurrent_state_and_init_trace(layer: str, check_src):
+    """Members read outside and `init=` from another layer's state, stacked and bidirectional, trace too."""
+    g = check_src(f"""
+    model M {{
+        input a: [5, 8]
+        input b: [4, 8]
+        enc: a -> {layer}(6, layers=2, bidirectional=true)
+        dec: b -> {layer}(6, layers=2, bidirectional=true, init=enc.state)
+        output dec, dec.last, enc.last
+    }}
+    """).graph
+    model = lower(g).eval()
+    traced = torch.fx.symbolic_trace(model)
+    inputs = random_inputs(g, 3, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        for got, want in zip(traced(*inputs), model(*inputs)):
+            torch.testing.assert_close(got, want)
