@@ -408,6 +408,9 @@ def _write(b: _Bucket, named: set[str], positional: Callable[[str], list[str]]) 
         for i in slots:
             row.append(None if line_of[toks[i].line] is None else _literal(next(it)))
         per.append(row)
+    # the names `__init__` reads (nn, a class written here): no argument may hide one
+    code = {x.text for k, x in enumerate(toks) if x.kind == tokenize.NAME and not x.slot
+            and not (k and toks[k - 1].text == ".") and not (k + 1 < len(toks) and toks[k + 1].text == "=")}
     names: dict[int, str] = {}  # slot → argument name
     values: dict[str, list[Any]] = {}
     order: list[tuple[str, Any, int]] = []  # (name, default, rank) for the signature
@@ -415,7 +418,7 @@ def _write(b: _Bucket, named: set[str], positional: Callable[[str], list[str]]) 
     for k, i in enumerate(slots):
         vec = [row[k] for row in per]
         present = [v for v in vec if v is not None]
-        name = _candidate(insts, vec)
+        name = _candidate(insts, vec, code)
         if all(_same(v, present[0]) for v in present):
             # constant where present: a literal, unless an optional member's literal is an argument already
             # (ResNet's downsample has stride 2 wherever it is: it is `stride`)
@@ -425,7 +428,7 @@ def _write(b: _Bucket, named: set[str], positional: Callable[[str], list[str]]) 
             name = next((n for n, other in fallback.items() if all(
                 a is None or b is None or _same(a, b) for a, b in zip(vec, other))), None)
             if name is None:
-                name = _fallback_name(toks, i, {n for n, _, _ in order} | set(t.candidates), positional)
+                name = _fallback_name(toks, i, {n for n, _, _ in order} | set(t.candidates) | code, positional)
                 fallback[name] = list(vec)
             else:
                 fallback[name] = [a if a is not None else b for a, b in zip(fallback[name], vec)]
@@ -543,8 +546,10 @@ def _lets(t: Instance, insts: list[Instance], values: dict[str, list[Any]]) -> l
     return out
 
 
-def _candidate(insts: list[Instance], vec: list[Any]) -> str | None:
-    names = [n for n in insts[0].candidates if all(n in i.candidates for i in insts)]
+def _candidate(insts: list[Instance], vec: list[Any], code: set[str]) -> str | None:
+    """The first name whose value equals the literal in every instance that has it; none that the code reads."""
+    names = [n for n in insts[0].candidates if all(n in i.candidates for i in insts)
+             and n.isidentifier() and not keyword.iskeyword(n) and n != "self" and n not in code]
     for n in names:
         if all(v is None or _same(v, i.candidates[n]) for v, i in zip(vec, insts)):
             return n
