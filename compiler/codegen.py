@@ -6,9 +6,11 @@ text of one Python file that needs only torch, written nanoGPT-style: one
 (`compiler.plan.Block`: a block call, labelled group, repeat pass), each with
 its own `__init__` and `forward`, and the model's class last, named after the
 model. A level whose children chain is an `nn.Sequential(...)` of them, as
-torchvision writes `layer1`. Blocks whose text comes out the same share one
-class (GPT-2's twelve `GPT2Block`s); blocks that differ (a stride, a width)
-get their own (`BasicBlock_2`), since the classes take no arguments. It prints
+torchvision writes `layer1`. The instances of one block share one class with
+constructor arguments where their texts differ only in sizes or in optional
+members (`BasicBlock(in_channels, planes, stride=1, downsample=False)`, made
+eight times in ResNet-18: `compiler.codegen_classes`); instances that differ
+in structure get classes of their own (`InvertedResidual_2`). It prints
 the plan that `compiler.lower` executes, so the same modules sit at the same
 §6 paths in the same order (a state_dict saved from `lower(graph)` loads with
 `strict=True`), and each `forward` is straight-line code, one line per step,
@@ -22,9 +24,9 @@ file with the helpers they use (`compiler.codegen_sources`). This module
 decides only the Python: class, attribute and variable names, line layout.
 
 Modules with no state that §6 numbers inside a named level (the `2` of
-`layer1.0.2`, a ReLU) are registered under a readable name (`relu_2`) instead:
-their position has no key in the state_dict, and `self.relu_2` reads better
-than `getattr(self, "2")`.
+`layer1.0.2`, a ReLU) are registered under a readable name (`relu`, the
+next `relu_2`) instead: their position has no key in the state_dict, and
+`self.relu` reads better than `getattr(self, "2")`.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ import torch
 from archlang.dsl.graph import ModelGraph, Node, Port
 from torch import nn
 
-from .codegen_ctor import CodegenError, call_text, ctor_args, is_torch
+from .codegen_classes import Instance, Shared, block_arguments, input_sizes, shared_classes
+from .codegen_ctor import CodegenError, call_text, ctor_args, defaults, init_param_names, is_torch
 from .codegen_sources import Sources
 from .plan import Bare, Block, Call, Element, Enter, ModulePath, Pick, Residual, lowering_plan
 from .torch_layers import REGISTRY
@@ -62,9 +65,11 @@ def _good_attr(name: str) -> bool:
 class _Scope:
     """How one class's code reaches the modules below it: attribute expressions and readable path parts."""
 
-    def __init__(self) -> None:
+    def __init__(self, owner: Block | None = None) -> None:
+        self.owner = owner  # the block whose class this is; None for the model's
         self.expr: dict[ModulePath, str] = {}  # a module path → its expression from the class's `self`
         self.parts: dict[ModulePath, tuple[str, ...]] = {}  # ... and its path as Python reaches it (`relu_2`)
+        self.members: list[tuple[str, int, int]] = []  # the class's own children: attribute, first and last line
 
 
 class _Writer:
@@ -78,7 +83,12 @@ class _Writer:
                 n = g.node(e.node)
                 self.modules[e.node] = REGISTRY[e.layer].build(n, [shapes[i] for i in n.inputs])
         self.sources = Sources()
-        self.ctor: dict[int, str] = {nid: self._ctor(m) for nid, m in self.modules.items()}
+        self.parts: dict[int, tuple[str, list, dict]] = {nid: self._ctor(m) for nid, m in self.modules.items()}
+        self.ctor: dict[int, str] = {nid: call_text(*parts) for nid, parts in self.parts.items()}
+        # A layer the block around it runs through a function (recurrent: `recurrent(self.lstm, x)`).
+        self.calls = {e.node: REGISTRY[e.layer].call for e in self.plan.elements if REGISTRY[e.layer].call}
+        for call in self.calls.values():
+            self.sources.add(call)
         self.root_alias = self.plan.root_alias
         self.elements: dict[ModulePath, Element] = {e.path: e for e in self.plan.elements}
         self.blocks: dict[ModulePath, Block] = {b.path: b for b in self.plan.blocks}
@@ -91,11 +101,16 @@ class _Writer:
         cls_name = g.name if g.name.isidentifier() else "Model"
         self.reserved = {"self", "torch", "nn", cls_name, *(o.__name__ for o in self.sources.done),
                          *(i.split()[-1] for i in self.sources.imports)}
-        self.classes: list[tuple[str, str, list[str], list[ModulePath]]] = []  # name, base, body, where used
-        self.class_of: dict[ModulePath, str] = {}
+        self.classes: list[tuple[str, Shared]] = []  # in the order written: every class before its users
+        self.shared: dict[ModulePath, tuple[str, Shared, Instance]] = {}  # a block → its class, its instance
+        self.by_cls: dict[str, list[Block]] = {}  # the blocks of one name (a block's, a label's), in plan order
+        for b in self.plan.blocks:
+            self.by_cls.setdefault(b.cls if b.path else "", []).append(b)
+        self.frame_at = {f.path: f.id for f in g.frames if f.kind == "block"}
+        self._keep: dict[tuple, set[str]] = {}
         self.global_expr: dict[ModulePath, str] = {(): "self"}  # for the ties, written by the model
 
-    def _ctor(self, m: nn.Module) -> str:
+    def _ctor(self, m: nn.Module) -> tuple[str, list, dict]:
         cls = type(m)
         if is_torch(cls):
             name = f"nn.{cls.__name__}"
@@ -104,7 +119,7 @@ class _Writer:
             name = cls.__name__
         else:
             raise CodegenError(f"{cls.__module__}.{cls.__name__} is neither torch.nn's nor archlang's")
-        return call_text(name, *ctor_args(m))
+        return (name, *ctor_args(m))
 
     # -- placement
 
@@ -117,17 +132,17 @@ class _Writer:
         return names == [str(i) for i in range(len(names))] and not any(
             (e := self.elements.get((*path, s))) is not None and e.bare for s in names)
 
-    def _value(self, path: ModulePath, indent: str) -> list[str]:
+    def _value(self, path: ModulePath, indent: str, owner: Block | None) -> list[str]:
         """The expression that makes the module at `path` (lines: a Sequential of blocks spans several)."""
         e = self.elements.get(path)
         if e is not None:
-            return [self._init_std(e, self.ctor[e.node]) + (".weight" if e.bare else "")]
+            return [self._init_std(e, self._ctor_text(e, owner)) + (".weight" if e.bare else "")]
         b = self.blocks.get(path)
         if b is not None and not b.sequential:
-            return [f"{self._class(b)}()"]
+            return [self._block_call(b, owner)]
         if b is not None:
             kids = [(*path, s) for s in self.children[path]]
-            items = [self._value(k, indent + "    ") for k in kids]
+            items = [self._value(k, indent + "    ", owner) for k in kids]
             one = f"nn.Sequential({', '.join(i[0] for i in items)})"
             if all(len(i) == 1 and k in self.blocks for i, k in zip(items, kids)) and len(indent + one) <= WIDTH - 30:
                 return [one]
@@ -153,7 +168,9 @@ class _Writer:
         is_list = base_is_list
         taken = {s for s in names if _good_attr(s)}
         renamed = [s for s in names if not _good_attr(s) and self._stateless((*path, s))]
-        kinds = [self.elements[(*path, s)].layer for s in renamed]
+        # By order among those of its kind (`relu`, `relu_2`), not by position: a block with an optional
+        # member (ResNet's downsample) names its last ReLU the same with the member or without it.
+        seen: dict[str, int] = {}
         for seg in names:
             child = (*path, seg)
             if is_list:
@@ -162,7 +179,8 @@ class _Writer:
                 attr = seg if _good_attr(seg) else None
                 if attr is None and seg in renamed:
                     layer = self.elements[child].layer
-                    for cand in ((layer,) if kinds.count(layer) == 1 else ()) + (f"{layer}_{seg}",):
+                    seen[layer] = k = seen.get(layer, 0) + 1
+                    for cand in (layer if k == 1 else f"{layer}_{k}", f"{layer}_{seg}"):
                         if _good_attr(cand) and cand not in taken:
                             attr = cand
                             taken.add(cand)
@@ -175,8 +193,9 @@ class _Writer:
                     expr, make, part = f'getattr({here}, "{seg}")', f'{here}.{how}("{seg}", {{}})', seg
             scope.expr[child] = expr
             scope.parts[child] = (*scope.parts[path], part)
-            value = self._value(child, _IND)
+            value = self._value(child, _IND, scope.owner)
             before, after = make.split("{}")
+            first = len(lines)
             if len(value) == 1:
                 lines += _fit(before + value[0] + after, None)
             else:
@@ -184,6 +203,8 @@ class _Writer:
             if child not in self.elements and child not in self.blocks:
                 # A container with no forward of its own: its children are registered here.
                 self._register(scope, child, lines, self._is_list(child))
+            if scope.owner is not None and path == scope.owner.path:
+                scope.members.append((part, first, len(lines) - 1))
 
     def _init_std(self, e: Element, made: str) -> str:
         """`init_std=`: the draw right after the module is made (`made`), as the torch registry does it."""
@@ -193,31 +214,111 @@ class _Writer:
         self.sources.add(init_std_)
         return f"init_std_({made}, {std!r})"
 
-    # -- one class per block
+    # -- constructor calls, alike across the instances of one class
 
-    def _class(self, b: Block) -> str:
-        """The class of block `b` (written once per distinct text); its name."""
-        scope = _Scope()
+    def _kept(self, owner: Block | None, path: ModulePath, kind: str) -> set[str]:
+        """Keyword arguments written for the module at `path`: those any instance of its class's block gives.
+
+        So the instances' texts line up (`stride=1` where another instance has `stride=2`) and differ
+        only in their literals. `kind`: an element's constructor, or a block's class.
+        """
+        if owner is None:
+            return set()
+        rel = path[len(owner.path):]
+        key = (owner.cls, rel, kind)
+        own = self._element_kwargs if kind == "element" else self._call_kwargs
+        if key not in self._keep:
+            keep: set[str] = set()
+            for other in self.by_cls.get(owner.cls, ()):
+                if self._maker((*other.path, *rel)) == self._maker(path):
+                    keep |= own((*other.path, *rel))
+            self._keep[key] = keep
+        return self._keep[key]
+
+    def _maker(self, path: ModulePath) -> object:
+        """What makes the module at `path`: an element's class, a block's class name."""
+        e = self.elements.get(path)
+        if e is not None:
+            return type(self.modules[e.node])
+        got = self.shared.get(path)
+        return got[0] if got is not None else None
+
+    def _element_kwargs(self, path: ModulePath) -> set[str]:
+        e = self.elements.get(path)
+        return set(self.parts[e.node][2]) if e is not None else set()
+
+    def _ctor_text(self, e: Element, owner: Block | None) -> str:
+        name, args, kwargs = self.parts[e.node]
+        keep = self._kept(owner, e.path, "element")
+        if keep - set(kwargs):
+            cls = type(self.modules[e.node])
+            dflt = defaults(cls)
+            kwargs = {k: kwargs[k] if k in kwargs else dflt[k] for k in init_param_names(cls)
+                      if k in kwargs or k in keep and k in dflt}
+        return call_text(name, args, kwargs)
+
+    def _call_kwargs(self, path: ModulePath) -> set[str]:
+        got = self.shared.get(path)
+        if got is None:
+            return set()
+        _, shared, inst = got
+        return {a.split("=")[0] for a in shared.arguments(inst) if "=" in a}
+
+    def _block_call(self, b: Block, owner: Block | None) -> str:
+        name, shared, inst = self.shared[b.path]
+        keep = self._kept(owner, b.path, "call")
+        return f"{name}({', '.join(shared.arguments(inst, keep))})"
+
+    # -- one class per block definition
+
+    def _render(self, b: Block) -> Instance:
+        """The class text of block `b` alone, its sizes as literals."""
+        scope = _Scope(b)
         scope.expr[b.path], scope.parts[b.path] = "self", ()
         is_list = self._is_list(b.path)
         init = [f"{_IND}super().__init__()"]
         self._register(scope, b.path, init, is_list)
         forward = self._forward(b, scope)
         base = "nn.Sequential" if is_list and self.children.get(b.path) else "nn.Module"
-        body = [*init, "", *forward]
-        for name, cbase, cbody, used in self.classes:
-            if cbase == base and cbody == body and (name == b.cls or name.startswith(b.cls + "_")):
-                used.append(b.path)
-                self.class_of[b.path] = name
-                return name
-        name, k = b.cls if b.cls.isidentifier() else "Block", 2
-        base_name = name
-        while name in self.reserved:
-            name, k = f"{base_name}_{k}", k + 1
-        self.reserved.add(name)
-        self.classes.append((name, base, body, [b.path]))
-        self.class_of[b.path] = name
-        return name
+        frame = self.frame_at.get(".".join(b.path))
+        values, dflt, lets = block_arguments(self.g, frame) if frame is not None else ({}, {}, {})
+        sizes = input_sizes(self.g.node(b.inputs[0]).shape) if b.inputs else {}
+        return Instance(b.path, base, init, scope.members, forward, {**values, **sizes}, dflt, tuple(sizes), b.args,
+                        lets)
+
+    def _decide(self) -> None:
+        """Every block's class, the classes of the blocks inside a block's instances first."""
+        waiting = {name: [b for b in bs if not b.sequential] for name, bs in self.by_cls.items() if name}
+        waiting = {name: bs for name, bs in waiting.items() if bs}
+        inner = {b.path: [p for p in self.blocks if len(p) > len(b.path) and p[:len(b.path)] == b.path
+                          and not self.blocks[p].sequential] for bs in waiting.values() for b in bs}
+        def ready(bs: list[Block]) -> list[Block]:
+            return [b for b in bs if all(p in self.shared for p in inner[b.path])]
+
+        while waiting:
+            name = next((n for n, bs in waiting.items() if len(ready(bs)) == len(bs)), None)
+            if name is None:  # a name inside itself (a label used again within its own group): the ready ones
+                name = next(n for n, bs in waiting.items() if ready(bs))
+            now = ready(waiting[name])
+            waiting[name] = [b for b in waiting[name] if b not in now]
+            if not waiting[name]:
+                del waiting[name]
+            for shared in shared_classes([self._render(b) for b in now], self._positional_names):
+                cls, k = name if name.isidentifier() else "Block", 2
+                while cls in self.reserved:
+                    cls, k = f"{name if name.isidentifier() else 'Block'}_{k}", k + 1
+                self.reserved.add(cls)
+                self.classes.append((cls, shared))
+                for inst in shared.instances:
+                    self.shared[inst.path] = (cls, shared, inst)
+
+    def _positional_names(self, callee: str) -> list[str]:
+        """The parameters of a constructor the code calls (`nn.Conv2d`, a class written here); [] if unknown."""
+        if callee.startswith("nn."):
+            cls = getattr(nn, callee[3:], None)
+            return init_param_names(cls) if isinstance(cls, type) else []
+        shared = next((sh for name, sh in self.classes if name == callee), None)
+        return [n for n, _ in shared.params] if shared is not None else []
 
     def _forward(self, b: Block, scope: _Scope) -> list[str]:
         g = self.g
@@ -278,9 +379,12 @@ class _Writer:
                 name(step.node, short(scope.parts[step.path]))
             else:
                 args = [val(j) for j in step.inputs] + [f"{k}={val(j)}" for k, j in step.refs]
-                if not step.path:  # the root alias: the model is this one module
+                if not step.path:  # the root alias: the model is this one module; it gives only its value
                     stmt = f"super().forward({', '.join(args)})"
                     name(step.node, n.layer)
+                elif step.node in self.calls:
+                    stmt = f"{self.calls[step.node].__name__}({', '.join([scope.expr[step.path], *args])})"
+                    name(step.node, short(scope.parts[step.path]))
                 else:
                     stmt = f"{scope.expr[step.path]}({', '.join(args)})"
                     name(step.node, short(scope.parts[step.path]))
@@ -306,6 +410,7 @@ class _Writer:
         g = self.g
         cls_name = g.name if g.name.isidentifier() else "Model"
         root = self.plan.blocks[0]
+        self._decide()
         if self.root_alias is not None:
             call = self.ctor[self.root_alias.node]
             base = call.split("(")[0]
@@ -338,13 +443,18 @@ class _Writer:
         head += third
         parts = ["\n".join(head)]
         parts += self.sources.blocks
-        for name, cbase, body, used in self.classes:
+        for name, shared in self.classes:
+            used = [i.path for i in shared.instances]
             where = ", ".join(".".join(p) for p in used)
             doc = _fit(f'"""{self.blocks[used[0]].cls} at {where}."""', None)
             if len(doc) > 1 or len(doc[0]) > WIDTH - 4:
                 doc = [f'{_IND}"""{self.blocks[used[0]].cls}, used {len(used)} times ({".".join(used[0])}, ...)."""']
-            parts.append("\n".join([f"class {name}({cbase}):", doc[0][4:], "", "    def __init__(self) -> None:",
-                                    *body]))
+            head = shared.signature()
+            if len(head) > WIDTH:
+                head = "\n".join(["    def __init__(", f"{_IND}self,", *(f"{_IND}{p}," for p in shared.parameters()),
+                                  "    ) -> None:"])
+            parts.append("\n".join([f"class {name}({shared.base}):", doc[0][4:], "", head, *shared.init, "",
+                                    *shared.forward]))
         body = [f"class {cls_name}({base}):",
                 f'    """{g.name} of {Path(g.file).name}; new weights, or trained ones through `load_state_dict`."""',
                 "",

@@ -72,6 +72,24 @@ def _public(m: nn.Module) -> dict:
 
 
 def ctor_args(m: nn.Module) -> tuple[list, dict]:
+    """The arguments that rebuild `m`: torch's sizes written as one number where that rebuilds it (`stride=2`)."""
+    try:
+        return _ctor_args(m, collapse=True)
+    except CodegenError:  # a layer that keeps the number as given (AdaptiveAvgPool2d's (1, 1)): the tuple
+        return _ctor_args(m, collapse=False)
+
+
+def init_param_names(cls: type) -> list[str]:
+    """The names `cls(...)` takes, in order."""
+    return [p.name for p in _init_params(cls)]
+
+
+def defaults(cls: type) -> dict:
+    """The keyword arguments of `cls(...)` that have defaults, with them."""
+    return {p.name: p.default for p in _init_params(cls) if p.default is not inspect.Parameter.empty}
+
+
+def _ctor_args(m: nn.Module, collapse: bool) -> tuple[list, dict]:
     cls = type(m)
     args: list = []
     kwargs: dict = {}
@@ -84,8 +102,8 @@ def ctor_args(m: nn.Module) -> tuple[list, dict]:
         v = getattr(m, p.name)
         if isinstance(p.default, bool) and (v is None or isinstance(v, torch.Tensor)):
             v = v is not None  # `bias=`: the argument is a flag, the attribute the tensor or None
-        if is_torch(cls) and isinstance(v, tuple) and len(v) == 1:
-            v = v[0]  # torch widens one size to a 1-tuple (LayerNorm's (768,), Conv1d's (3,))
+        if is_torch(cls) and isinstance(v, tuple) and v and (len(v) == 1 or collapse and len(set(v)) == 1):
+            v = v[0]  # torch widens one size to a tuple (LayerNorm's (768,), Conv2d's (3, 3))
         if p.default is inspect.Parameter.empty:
             required += 1
             if required <= 2:

@@ -43,7 +43,7 @@ class BlockModule(nn.Module):
 
     _key: tuple[str, tuple[str, ...], bool] = ("BlockModule", (), False)
 
-    def _setup(self, block: Block, plan: Plan, apply: dict[int, Callable]) -> None:
+    def _setup(self, block: Block, plan: Plan, apply: dict[int, Callable], calls: dict[int, Callable]) -> None:
         cut = len(block.path)
         # Plain attributes (not submodules): the steps with paths relative to this module.
         self._steps = tuple(_relative(s, cut) for s in block.steps)
@@ -52,6 +52,8 @@ class BlockModule(nn.Module):
         self._multi = plan.multi
         self._bare_apply = {k: v for k, v in apply.items() if any(getattr(s, "node", None) == k for s in block.steps)}
         self._root = not block.path
+        # A layer whose catalogue entry runs its module through a function (recurrent: the members).
+        self._calls = {s.node: calls[s.node] for s in block.steps if isinstance(s, Call) and s.node in calls}
 
     def _at(self, path: ModulePath):
         m = self
@@ -69,7 +71,9 @@ class BlockModule(nn.Module):
         for step in self._steps:
             if isinstance(step, Call):
                 m = self._at(step.path) if step.path else self._root_alias
-                vals[step.node] = m(*[val(j) for j in step.inputs], **{name: val(j) for name, j in step.refs})
+                call = self._calls.get(step.node)
+                ins, refs = [val(j) for j in step.inputs], {name: val(j) for name, j in step.refs}
+                vals[step.node] = m(*ins, **refs) if call is None else call(m, *ins, **refs)
             elif isinstance(step, Enter):
                 out = self._at(step.path)(*[vals[j] for j in step.inputs])
                 if len(step.outputs) == 1:
@@ -125,6 +129,7 @@ class ArchModule(BlockModule):
         shapes = {n.id: n.shape for n in graph.nodes}
         built: dict[int, nn.Module] = {}
         apply: dict[int, Callable] = {}  # bare elements: their class's `apply(x, weight)`
+        calls = {e.node: REGISTRY[e.layer].call for e in plan.elements if REGISTRY[e.layer].call is not None}
         levels = {b.path: b for b in plan.blocks}
         self._made: dict[ModulePath, nn.Module] = {}
         for e in plan.elements:
@@ -153,7 +158,7 @@ class ArchModule(BlockModule):
         for b in plan.blocks:
             m = self if not b.path else self._made[b.path]
             if isinstance(m, BlockModule):
-                m._setup(b, plan, apply)
+                m._setup(b, plan, apply, calls)
         del self._made
         self._plan = plan
 

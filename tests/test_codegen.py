@@ -9,6 +9,7 @@ Rewrite the golden with `pytest tests/test_codegen.py --update-goldens`, then re
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -123,6 +124,8 @@ def test_source_is_deterministic_valid_and_readable(path: Path):
     "linear(4)",                                        # the model is its one element (§6)
     "lstm(6, layers=2, bidirectional=true) -> last",    # members, a parameter-free module numbered at the root
     "h: rnn(6, nonlinearity=\"relu\")\n    h.last -> linear(3) -> softmax",  # rnn's own argument, a pick
+    "again: { again: { residual { linear(8) } } -> linear(3) }",  # a label inside itself: two classes
+    "b: repeat(3, i) { c: { linear(8 + i) -> linear(4) } }",      # one class, its sizes arguments
 ])
 def test_small_inline_models(body: str, check_src, tmp_path: Path):
     g = check_src(f"model Small {{\n    input x: [5, 8]\n    {body}\n}}\n").graph
@@ -136,6 +139,87 @@ def test_gpt2_head_is_the_token_embedding(tmp_path: Path):
     assert "self.lm_head.weight = self.transformer.wte.weight" in text
     done = _run_generated(g, tmp_path, "tied")
     assert "tied True" in done.stdout
+
+
+@pytest.mark.parametrize("spec", ["resnet18", "resnet50", "vit_b16", "gpt2_small", "bert_base"])
+def test_one_class_per_block_definition(spec: str):
+    """The instances of a block share one class with constructor arguments, as torchvision writes them."""
+    g = _graph(SPECS / f"{spec}.arch")
+    text = python_source(g)
+    blocks = {f.name for f in g.frames if f.kind == "block"}
+    assert blocks
+    for name in blocks:
+        assert len(re.findall(rf"^class {name}(_\d+)?\(", text, re.M)) == 1, name
+
+
+@pytest.mark.parametrize("spec,block,calls", [
+    ("resnet18", "BasicBlock", [(64, 64)] * 2 + [(64, 128, "stride=2", "downsample=True"), (128, 128),
+                                (128, 256, "stride=2", "downsample=True"), (256, 256),
+                                (256, 512, "stride=2", "downsample=True"), (512, 512)]),
+    ("resnet50", "Bottleneck", [(64, 64, "downsample=True"), (256, 64), (256, 64),
+                                (256, 128, "stride=2", "downsample=True"), *[(512, 128)] * 3,
+                                (512, 256, "stride=2", "downsample=True"), *[(1024, 256)] * 5,
+                                (1024, 512, "stride=2", "downsample=True"), *[(2048, 512)] * 2]),
+])
+def test_resnet_blocks_take_torchvisions_arguments(spec: str, block: str, calls: list[tuple]):
+    """One BasicBlock/Bottleneck(in_channels, planes, stride=1, downsample=False), made with each block's own."""
+    text = python_source(_graph(SPECS / f"{spec}.arch"))
+    assert ("    def __init__(self, in_channels: int, planes: int, stride: int = 1, downsample: bool = False)"
+            " -> None:") in text
+    model = text[text.rindex("\nclass "):]  # the model's class comes last
+    made = re.findall(rf"\b{block}\(([^)]*)\)", model)
+    assert made == [", ".join(str(a) for a in c) for c in calls]
+    # the member only some blocks have is None in the others, and forward reads past it
+    assert "        self.downsample = None\n        if downsample:\n" in text
+    assert "        if self.downsample is not None:\n            downsample = self.downsample(x)\n" in text
+
+
+SHARED = """
+block Res(width, stride = 1) {
+    let wide = width * 2 + 1
+    residual {
+        a: linear(wide)
+        relu
+        b: linear(width)
+    } shortcut {
+        if in.shape[1] != width {
+            proj: linear(width)
+        }
+    }
+}
+model Small {
+    input x: [5, 8]
+    layers: repeat(3, i) { Res(6 if i == 0 else 4 + i) }
+    nest: repeat(2, i) { t: { Res(5) -> Res(5 + i) } }
+    again: { again: { linear(4) -> relu } -> linear(3) }
+}
+"""
+
+
+def test_block_instances_share_a_class_with_arguments(tmp_path: Path):
+    """Sizes become arguments named by the block's parameters, a `let` is computed, a member some lack is
+    optional; a class that holds such blocks passes their arguments on; the file computes the same."""
+    spec = tmp_path / "small.arch"
+    spec.write_text(SHARED)
+    g = dsl.check_file(spec).graph
+    text = python_source(g)
+    assert len(re.findall(r"^class Res", text, re.M)) == 1
+    assert "    def __init__(self, in_features: int, width: int, proj: bool = False) -> None:" in text
+    assert "        wide = width * 2 + 1\n        self.a = nn.Linear(in_features, wide)\n" in text
+    assert "b = self.b(relu)  # [B, 5, width]" in text
+    assert "self.t = nn.Sequential(Res(in_features, 5, proj=proj), Res(5, width, proj=proj_2))" in text
+    assert "nn.Sequential(Res(8, 6, proj=True), Res(6, 5, proj=True), Res(5, 6, proj=True))" in text
+    assert "NestPass(6, True, 5, False), NestPass(5, False, 6, True)" in text
+    _run_generated(g, tmp_path)
+
+
+def test_a_varying_shape_is_no_single_comment():
+    """A step's shape that differs between a class's instances is not printed as one of them."""
+    text = python_source(_graph(SPECS / "resnet18.arch"))
+    block = text.split("class BasicBlock(")[1].split("\nclass ")[0]
+    assert "56, 56]" not in block and "28, 28]" not in block
+    model = text.split("class ResNet18(")[1]
+    assert "layer1 = self.layer1(maxpool)  # [B, 64, 56, 56]" in model
 
 
 def test_recurrent_members_are_tuple_picks():

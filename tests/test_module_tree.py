@@ -122,20 +122,13 @@ def test_fx_traces(name, request):
 
 
 def test_fx_traces_the_translator_with_recurrent_layers_as_leaves(translator):
-    """The model's own levels and its member tuples trace; torch's nn.LSTM branches on its input inside.
-
-    archlang's recurrent classes subclass nn.LSTM, so fx's default tracer goes into nn.LSTM's forward,
-    which tests `input.dim()`: traced with those layers as leaves, the rest of the model is a graph.
-    """
-    class Tracer(torch.fx.Tracer):
-        def is_leaf_module(self, m, qualname):
-            return isinstance(m, nn.RNNBase) or super().is_leaf_module(m, qualname)
-
-    graph = Tracer().trace(translator)
-    gm = torch.fx.GraphModule(translator, graph)
+    """The model's own levels and its member tuples trace with the default tracer; nn.LSTM stays one call."""
+    gm = torch.fx.symbolic_trace(translator)
     src, tgt = torch.randint(0, 50, (2, 5)), torch.randint(0, 60, (2, 4))
     with torch.no_grad():
         torch.testing.assert_close(gm(src, tgt), translator(src, tgt))
+    called = [n.target for n in gm.graph.nodes if n.op == "call_module"]
+    assert "encoder" in called and "decoder" in called
 
 
 def _rows(model, x) -> list[tuple[str, int, int]]:

@@ -122,15 +122,18 @@ class Attend(nn.Module):
             v = v.repeat_interleave(self.heads // self.kv_heads, dim=-3)
         mask = None
         if position_bias is not None:
-            # [batch, heads, n, m] broadcast over any window dimensions between batch and heads.
-            mask = position_bias.reshape(position_bias.shape[0], *(1,) * (q.dim() - 4), *position_bias.shape[1:])
-            mask = mask.to(q.dtype)
+            # [batch, heads, n, m] broadcast over any window dimensions between batch and heads: those move
+            # in front of the batch (and back after), which needs no rank, so `torch.fx` traces it too.
+            q, k, v = q.movedim(0, -4), k.movedim(0, -4), v.movedim(0, -4)
+            mask = position_bias.to(q.dtype)
             if self.causal:
                 n, m = q.shape[-2], k.shape[-2]
-                above = torch.ones(n, m, dtype=torch.bool, device=q.device).tril().logical_not()
+                above = q.new_ones(n, m, dtype=torch.bool).tril().logical_not()
                 mask = mask.masked_fill(above, float("-inf"))
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
                                              is_causal=self.causal and mask is None, scale=self.scale)
+        if position_bias is not None:
+            out = out.movedim(-4, 0)
         return out.transpose(-3, -2).flatten(-2)
 
     def extra_repr(self) -> str:

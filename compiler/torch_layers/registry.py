@@ -9,7 +9,10 @@ entry is `dsl.layers.REGISTRY`; a test proves the two name sets equal.
 An entry also says whether a use of the layer is *bare* (§6): its module then
 holds one tensor, `weight`, that lowering registers as a plain parameter at
 the element's own path, and its class has a static `apply(x, weight)` that
-computes the layer from that tensor.
+computes the layer from that tensor. An entry may also name a `call`:
+a function `call(module, *inputs, **refs)` that the block around the module
+runs in place of `module(...)` (recurrent layers: torch's module, then the
+members picked from its result), so the module itself stays torch's own.
 
 `compiler.plan` reads the `bare` fact through the catalogue it is given, so
 the plan itself needs no torch.
@@ -40,6 +43,7 @@ class TorchLayer:
     build: Builder
     # Whether a use with these (recorded) arguments keeps its one tensor as a bare parameter.
     bare: Callable[[Mapping[str, Any]], bool] = _never
+    call: Callable[..., Any] | None = None  # run in place of `module(...)`: `call(module, *inputs, **refs)`
 
     def is_bare(self, args: Mapping[str, Any]) -> bool:
         return self.bare(args)
@@ -60,10 +64,11 @@ def _initialised(build: Builder) -> Builder:
     return build_and_init
 
 
-def register(name: str, build: Builder, bare: Callable[[Mapping[str, Any]], bool] = _never) -> TorchLayer:
+def register(name: str, build: Builder, bare: Callable[[Mapping[str, Any]], bool] = _never,
+             call: Callable[..., Any] | None = None) -> TorchLayer:
     if name in REGISTRY:  # pragma: no cover - a programming error
         raise ValueError(f"layer {name} registered twice")
-    entry = REGISTRY[name] = TorchLayer(name, _initialised(build), bare)
+    entry = REGISTRY[name] = TorchLayer(name, _initialised(build), bare, call)
     return entry
 
 
@@ -72,11 +77,12 @@ def unregister(name: str) -> TorchLayer:
     return REGISTRY.pop(name)
 
 
-def builds(*names: str, bare: Callable[[Mapping[str, Any]], bool] = _never) -> Callable[[Builder], Builder]:
+def builds(*names: str, bare: Callable[[Mapping[str, Any]], bool] = _never,
+           call: Callable[..., Any] | None = None) -> Callable[[Builder], Builder]:
     """Register the decorated builder under each of `names`."""
     def decorate(fn: Builder) -> Builder:
         for name in names:
-            register(name, fn, bare)
+            register(name, fn, bare, call)
         return fn
     return decorate
 

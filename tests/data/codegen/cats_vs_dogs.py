@@ -18,13 +18,13 @@ class CatsVsDogs(nn.Sequential):
 
     def __init__(self) -> None:
         super().__init__()
-        self.append(nn.Conv2d(3, 32, kernel_size=(3, 3), padding=(1, 1)))
+        self.append(nn.Conv2d(3, 32, kernel_size=3, padding=1))
         self.append(nn.ReLU())
         self.append(nn.MaxPool2d(2, stride=2))
-        self.append(nn.Conv2d(32, 64, kernel_size=(3, 3), padding=(1, 1)))
+        self.append(nn.Conv2d(32, 64, kernel_size=3, padding=1))
         self.append(nn.ReLU())
         self.append(nn.MaxPool2d(2, stride=2))
-        self.append(nn.Conv2d(64, 128, kernel_size=(3, 3), padding=(1, 1)))
+        self.append(nn.Conv2d(64, 128, kernel_size=3, padding=1))
         self.append(nn.ReLU())
         self.append(nn.MaxPool2d(2, stride=2))
         self.append(nn.AdaptiveAvgPool2d(1))
