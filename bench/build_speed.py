@@ -20,7 +20,12 @@ Prints, in one process, best of interleaved runs:
   fast path (`torch._transformer_encoder_layer_fwd`, native attention) and
   with that fast path switched off.
 
-    .venv/bin/python bench/build_speed.py [--threads N]
+    .venv/bin/python bench/build_speed.py [--threads N] [--runs N]
+
+On a shared machine `--threads 1` gives steadier ratios: with several
+threads every parallel operator waits for its slowest thread, and a thread
+the scheduler parks stalls it (the build draws its weights on one thread
+either way).
 """
 
 from __future__ import annotations
