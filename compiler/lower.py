@@ -46,11 +46,11 @@ class BlockModule(nn.Module):
     def _setup(self, block: Block, plan: Plan, apply: dict[int, Callable], calls: dict[int, Callable]) -> None:
         cut = len(block.path)
         # Plain attributes (not submodules): the steps with paths relative to this module.
-        self._steps = tuple(_relative(s, cut) for s in block.steps)
+        self._steps = tuple(_relative(s, cut) for s in block.steps) if cut else block.steps
         self._inputs = block.inputs
         self._outputs = block.outputs
         self._multi = plan.multi
-        self._bare_apply = {k: v for k, v in apply.items() if any(getattr(s, "node", None) == k for s in block.steps)}
+        self._bare_apply = {s.node: apply[s.node] for s in block.steps if isinstance(s, Bare)}
         self._root = not block.path
         # A layer whose catalogue entry runs its module through a function (recurrent: the members).
         self._calls = {s.node: calls[s.node] for s in block.steps if isinstance(s, Call) and s.node in calls}

@@ -271,6 +271,15 @@ class _Tree:
         self.frames: dict[str, list] = {}
         for f in graph.frames:
             self.frames.setdefault(f.path, []).append(f)
+        # Where each value is read, as the first and last reading step's position: a run of steps gives a
+        # value out when a reader lies outside it. Found once here, so `_io` costs its run's length only.
+        self.reads = [_reads(s) for s in steps]
+        self.read_span: dict[int, tuple[int, int]] = {}
+        for i, rs in enumerate(self.reads):
+            for j in rs:
+                first, _ = self.read_span.get(j, (i, i))
+                self.read_span[j] = (first, i)
+        self.ios: dict[tuple[int, ...], tuple[tuple[int, ...], tuple[int, ...]]] = {}
         self.out: list[Block | None] = []
 
     def blocks(self) -> tuple[Block, ...]:
@@ -283,19 +292,27 @@ class _Tree:
         return next((h[:k] for k in range(len(level) + 1, len(h) + 1) if h[:k] in self.kept), None)
 
     def _io(self, positions: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        inside = [self.steps[i] for i in positions]
-        made = {s.node for s in inside}
-        inputs = tuple(dict.fromkeys(j for s in inside for j in _reads(s) if j not in made))
+        """What the run of steps at `positions` reads from before it, and what it gives to steps outside it."""
+        known = self.ios.get(positions)
+        if known is not None:
+            return known
+        lo, hi = positions[0], positions[-1]
+        made = {self.steps[i].node for i in positions}
+        inputs = tuple(dict.fromkeys(j for i in positions for j in self.reads[i] if j not in made))
         outside = set(self.model_outputs)
-        for i, s in enumerate(self.steps):
-            if i < positions[0] or i > positions[-1]:
-                outside.update(_reads(s))
-        outs = [s.node for s in inside if s.node in outside]
-        result = inside[-1].node
+        span = self.read_span
+        outs = []
+        for i in positions:
+            node = self.steps[i].node
+            first, last = span.get(node, (lo, lo))
+            if node in outside or first < lo or last > hi:
+                outs.append(node)
+        result = self.steps[hi].node
         if result in outs:  # the block's result first, then the members read later
             outs.remove(result)
             outs.insert(0, result)
-        return inputs, tuple(outs)
+        self.ios[positions] = inputs, tuple(outs)
+        return self.ios[positions]
 
     def _args(self, inputs: tuple[int, ...]) -> tuple[str, ...]:
         names: list[str] = []
@@ -340,12 +357,15 @@ class _Tree:
             sub = self._block(child, run)
             own.append(Enter(sub, child, sub_in, sub_out))
             k += len(run)
+        reads = [_reads(s) for s in own]
         last: dict[int, int] = {}
-        for i, s in enumerate(own):
-            for j in _reads(s):
+        for i, rs in enumerate(reads):
+            for j in rs:
                 last[j] = i
-        own = [replace(s, frees=tuple(j for j in dict.fromkeys(_reads(s)) if last[j] == i and j not in outputs))
-               for i, s in enumerate(own)]
+        for i, s in enumerate(own):
+            frees = tuple(j for j in dict.fromkeys(reads[i]) if last[j] == i and j not in outputs)
+            if frees != s.frees:  # most steps free here what they free in the whole graph: kept as they are
+                own[i] = replace(s, frees=frees)
         sequential = bool(level) and self._sequential(level, own, inputs, outputs)
         cls = "Sequential" if sequential else self._class(level)
         self.out[index] = Block(level, cls, self._args(inputs), inputs, outputs, tuple(own), sequential)

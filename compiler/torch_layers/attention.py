@@ -49,12 +49,17 @@ class Attention(nn.Module):
     def forward(self, x: torch.Tensor, memory: torch.Tensor | None = None) -> torch.Tensor:
         if self.cross and memory is None:
             raise ValueError("this attention was built for cross-attention: pass memory=")
-        kv = x if memory is None else memory
-        w_q, w_k, w_v = self.in_proj_weight.chunk(3)
-        b_q, b_k, b_v = self.in_proj_bias.chunk(3) if self.in_proj_bias is not None else (None, None, None)
-        q = F.linear(x, w_q, b_q).unflatten(-1, (self.heads, -1)).transpose(1, 2)
-        k = F.linear(kv, w_k, b_k).unflatten(-1, (self.heads, -1)).transpose(1, 2)
-        v = F.linear(kv, w_v, b_v).unflatten(-1, (self.heads, -1)).transpose(1, 2)
+        # One product for the projections that read the same value (all three in self-attention, keys and
+        # values in cross-attention), as nn.MultiheadAttention packs them: one larger matrix product is faster.
+        if memory is None:
+            q, k, v = F.linear(x, self.in_proj_weight, self.in_proj_bias).chunk(3, dim=-1)
+        else:
+            w_q, w_kv = self.in_proj_weight.split((self.dim, 2 * self.dim))
+            b_q, b_kv = (self.in_proj_bias.split((self.dim, 2 * self.dim)) if self.in_proj_bias is not None
+                         else (None, None))
+            q = F.linear(x, w_q, b_q)
+            k, v = F.linear(memory, w_kv, b_kv).chunk(2, dim=-1)
+        q, k, v = (t.unflatten(-1, (self.heads, -1)).transpose(1, 2) for t in (q, k, v))
         out = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0,
                                              is_causal=self.causal)
         return self.out_proj(out.transpose(1, 2).flatten(-2))
