@@ -133,7 +133,7 @@ class Walker:
         """`reader.last  # the state after the last price`: the note belongs to the value it reads."""
         last = chain.elements[-1] if chain.elements else None
         if len(self.build.nodes) == made and last is not None and last.note and isinstance(current, Value) \
-                and 0 <= current.node < made and self.build.nodes[current.node].note is None:
+                and 0 <= current.node < made and self.build.nodes[current.node]["note"] is None:
             self.build.add_note(current.node, last.note)
 
     def _is_ref(self, el: ast.Element, ctx: Ctx) -> bool:
