@@ -56,6 +56,9 @@ class Evaluator:
         self.reporter = reporter
         # Input declarations turn unknown names into symbolic sizes.
         self.on_unknown_name = on_unknown_name
+        # Every member read (`enc.last`, `in.conv1`), so that a block call's recorded expansion can
+        # tell whether it read a value from outside itself (`dsl.expand.reuse`).
+        self.member_reads: list[Any] = []
 
     def error(self, code: str, node: ast.Node, hint: str | None = None, **fields) -> DiagnosticError:
         return self.reporter.error(code, node.span, hint, **fields)
@@ -115,7 +118,9 @@ class Evaluator:
 
     def attribute(self, obj: Any, attr: str, node: ast.Node) -> Any:
         if isinstance(obj, (Value, Namespace)) and attr in obj.members:
-            return obj.members[attr]
+            member = obj.members[attr]
+            self.member_reads.append(member)
+            return member
         if isinstance(obj, Value) and not obj.poisoned:
             if attr == "shape":
                 return tuple(obj.type.shape)
