@@ -46,7 +46,10 @@ def trusted(cls: type[M]) -> Callable[..., M]:
 
     def make(**values: Any) -> M:
         m = new(cls)
-        if values.keys() == every:
+        if tuple(values) == names:
+            data = values  # every field, in order: the keywords' own dict is new, and already what is needed
+            fields_set = set(every)
+        elif values.keys() == every:
             data = {n: values[n] for n in names}
             fields_set = set(every)
         else:

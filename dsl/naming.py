@@ -53,3 +53,22 @@ class Element:
                 parts.append(key)
             el = el.level.owner
         return ".".join(reversed(parts))
+
+
+class Paths:
+    """The paths of a finished model's elements, each level's prefix worked out once (a model has thousands)."""
+
+    def __init__(self) -> None:
+        self._prefixes: dict[int, str] = {}  # id() of a level → the path of the element that owns it
+
+    def __call__(self, el: Element) -> str:
+        """`el.path()`."""
+        level = el.level
+        prefix = self._prefixes.get(id(level))
+        if prefix is None:
+            prefix = self(level.owner) if level.owner is not None else ""
+            self._prefixes[id(level)] = prefix
+        key = el.key()
+        if key is None:
+            return prefix
+        return prefix + "." + key if prefix else key

@@ -24,6 +24,7 @@ from ..evaluate import type_name
 from ..layers import Layer, LayerError
 from ..values import POISON, Bundle, TensorType, Value
 from .arguments import Named, Positional, bind, expected_words, value_words
+from .reuse import NotPlain, plain
 from .state import Ctx, Current, expr_text
 
 if TYPE_CHECKING:
@@ -68,21 +69,59 @@ class Layers:
         # The rules' answers by (layer, arguments, operand types, tensor-argument types): a repeated
         # block asks the same questions again (ResNet-50's 53 convolutions ask about 20).
         self._rules: dict[tuple, tuple[_Rule, dict[str, Any]]] = {}
+        self._args: dict[tuple, Any] = {}  # bound `Args` by layer and argument values (`_bind`)
+        self._uses: dict[tuple, tuple[_Rule, dict[str, Any]]] = {}  # the same, by what was written (`_use_key`)
 
     def apply(self, el: ast.LayerCall, layer: Layer, ctx: Ctx, current: Current, label: str | None, first: bool,
               positional: Positional, named: Named) -> Current:
+        use = self._use_key(layer, current, positional, named)
+        known = self._uses.get(use) if use is not None else None
+        if known is not None:
+            rule, recorded = known
+            return self._record(el, layer, dict(recorded), _Tensors([current], {}, {}), rule, ctx, label)
         if any(isinstance(v, Value) and v.poisoned for v, _ in [*positional, *named.values()]):
             return POISON  # an argument failed upstream; its error is already reported
         operands, positional = self._operands(el, layer, ctx, current, first, positional)
         refs, shares, named = self._tensor_args(layer, named)
         init, named = self._init_std(layer, named)
         self._no_positional_tensors(layer, positional)
-        args = bind(self.reporter, layer, el, positional, named)
+        args = self._bind(layer, el, positional, named)
         tensors = _Tensors(operands, refs, shares)
         if tensors.poisoned:
             return POISON
         rule, recorded = self._infer(el, layer, args, tensors)
+        if use is not None:
+            self._uses[use] = (rule, recorded)
         return self._record(el, layer, {**recorded, **init}, tensors, rule, ctx, label)
+
+    @staticmethod
+    def _use_key(layer: Layer, current: Current, positional: Positional, named: Named) -> tuple | None:
+        """What the steps of `apply` before `_record` depend on, for the plainest use: one operand,
+        the current value, and arguments that are all numbers, strings, booleans or lists (no tensor,
+        no `init_std=`). None for any other use, which takes every step."""
+        if layer.merge or layer.tensor_args or type(current) is not Value or current.poisoned or "init_std" in named:
+            return None
+        try:
+            args = (tuple(plain(v) for v, _ in positional), tuple((k, plain(v)) for k, (v, _) in named.items()))
+        except NotPlain:
+            return None
+        t = current.type
+        return (layer.name, args, t.shape, t.dtype, t.channels_first)
+
+    def _bind(self, layer: Layer, el: ast.LayerCall, positional: Positional, named: Named) -> Any:
+        """`bind`, memoised per model on the argument values (Args are frozen): a repeated block binds
+        `batchnorm` or `conv(64, 1, bias=false)` again and again, and pydantic's validation is most of it."""
+        try:
+            key: tuple | None = (layer.name, tuple(plain(v) for v, _ in positional),
+                                 tuple((k, plain(v)) for k, (v, _) in named.items()))
+        except NotPlain:
+            key = None
+        args = self._args.get(key) if key is not None else None
+        if args is None:
+            args = bind(self.reporter, layer, el, positional, named)
+            if key is not None:
+                self._args[key] = args
+        return args
 
     def _init_std(self, layer: Layer, named: Named) -> tuple[dict[str, float], Named]:
         """`init_std=` taken out where the layer has weights to draw (`Layer.takes_init_std`): a positive
@@ -180,8 +219,7 @@ class Layers:
             known = self._rules_for(el, layer, args, types, refs)
             if key is not None:
                 self._rules[key] = known
-        rule, recorded = known
-        self._limits(el, layer, rule.out, rule.params)
+        rule, recorded = known  # within the limits: `_rules_for` refuses a rule beyond them before it is kept
         return rule, dict(recorded)
 
     def _rules_for(self, el: ast.LayerCall, layer: Layer, args: Any, types: list[TensorType],

@@ -31,19 +31,19 @@ from ..values import Bundle, Namespace, Value
 from .state import MAX_NODES, ModelBuild
 
 
-class _NotPlain(Exception):
+class NotPlain(Exception):
     """An argument that a key cannot hold exactly."""
 
 
-def _plain(v: Any) -> Any:
+def plain(v: Any) -> Any:
     """`v` as a key part that tells apart what the expansion could tell apart (1, 1.0 and true; 0.0 and -0.0)."""
     if v is None or isinstance(v, (bool, int, str, Sym)):
         return (type(v), v)
     if isinstance(v, float):
         return (float, repr(v))
     if isinstance(v, (list, tuple)):
-        return (type(v), tuple(_plain(x) for x in v))
-    raise _NotPlain
+        return (type(v), tuple(plain(x) for x in v))
+    raise NotPlain
 
 
 def call_key(defn: Any, positional: list[tuple[Any, Any]], named: dict[str, tuple[Any, Any]], current: Any,
@@ -53,8 +53,8 @@ def call_key(defn: Any, positional: list[tuple[Any, Any]], named: dict[str, tupl
         return None
     t = current.type
     try:
-        args = (tuple(_plain(v) for v, _ in positional), tuple((k, _plain(v)) for k, (v, _) in named.items()))
-    except _NotPlain:
+        args = (tuple(plain(v) for v, _ in positional), tuple((k, plain(v)) for k, (v, _) in named.items()))
+    except NotPlain:
         return None
     shape = tuple((type(d), d) for d in t.shape)
     return (id(defn), args, shape, t.dtype, t.channels_first, build.weights.get(current.node))

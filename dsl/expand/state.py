@@ -10,17 +10,15 @@ but the node ceiling; `Ctx` says where in the model a statement is expanded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from .. import ast
+from ..construct import trusted
 from ..diagnostics import Reporter
 from ..dims import Sym
-from ..construct import trusted
 from ..graph import Frame, ModelGraph, Node, Port
-from ..naming import Element, Level
+from ..naming import Element, Level, Paths
 from ..program import Unit
 from ..scope import Scope
 from ..source import Span
@@ -61,15 +59,14 @@ class ModelBuild:
         self.statement = -1  # the statement whose nodes are being made (diagrams group by it)
         self.statements = 0
 
-    @contextmanager
-    def new_statement(self) -> Iterator[None]:
-        """Nodes made inside belong to the next statement."""
+    def open_statement(self) -> int:
+        """Nodes made from now on belong to the next statement; returns the statement to go back to.
+
+        (A pair of calls, not a context manager: a chain opens one statement, and a check walks thousands.)
+        """
         outer, self.statement = self.statement, self.statements
         self.statements += 1
-        try:
-            yield
-        finally:
-            self.statement = outer
+        return outer
 
     def symbol(self, name: str) -> Any:
         """A free name in an input's shape: its `--set` value, or a symbolic size."""
@@ -106,11 +103,12 @@ class ModelBuild:
         """The finished graph: every node and frame named by its element's path (§6)."""
         # Built from values the expander made itself, so pydantic's validation is skipped (most of a node's cost).
         make_node, make_frame = trusted(Node), trusted(Frame)
-        frame_paths = [el.path() for el in self.frame_elements]
+        path = Paths()
+        frame_paths = [path(el) for el in self.frame_elements]
         nodes = []
         for n, el in zip(self.nodes, self.elements):
             if el is not None:
-                n = {**n, "name": el.path()}
+                n = {**n, "name": path(el)}
             elif n["name"].startswith("@"):
                 # A pick or an add has no element of its own: it is named under the frame it sits in.
                 parent = frame_paths[n["frame"]] if n["frame"] is not None else ""

@@ -109,7 +109,8 @@ class Walker:
             frame = self.build.push_frame("chain", label, owner, chain.span, ctx.frame)
             inner_ctx = Ctx(ctx.scope.child(), owner.sub, frame, ctx.unit, ctx.in_model)
         made = len(self.build.nodes)
-        with self.build.new_statement():
+        outer = self.build.open_statement()
+        try:
             for i, el in enumerate(chain.elements):
                 el_label = label if (label is not None and direct and el is real[0]) else None
                 try:
@@ -117,6 +118,8 @@ class Walker:
                 except DiagnosticError as e:
                     self.absorb(e)
                     current = POISON
+        finally:
+            self.build.statement = outer
         self._note_on_read(chain, current, made)
         if label is None:
             return current
