@@ -92,6 +92,12 @@ class ModelBuild:
     def add_note(self, node: int, note: str) -> None:
         self.nodes[node]["note"] = note
 
+    def release(self) -> None:
+        """Unlink the elements from their levels (a cycle each), once the graph is named."""
+        for el in (*self.elements, *self.frame_elements):
+            if el is not None:
+                el.release()
+
     def push_frame(self, kind: str, name: str, element: Element, span: Span, parent: int | None,
                    note: str | None = None, count: int | None = None, label: str | None = None) -> int:
         fid = len(self.frames)

@@ -34,6 +34,10 @@ class Walker:
         self.calls = Calls(self, expanded)
         self.structure = Structure(self)
 
+    def release(self) -> None:
+        """Drop the helpers (each points back at this walker), once the model is expanded."""
+        del self.calls, self.structure
+
     def absorb(self, e: DiagnosticError) -> None:
         for d in e.diagnostics:
             self.reporter.add(d)
