@@ -70,6 +70,31 @@ def trusted(cls: type[M]) -> Callable[..., M]:
     return make
 
 
+@cache
+def adopting(cls: type[M]) -> Callable[[dict[str, Any]], M]:
+    """`trusted(cls)` for values in a dict that the instance may keep as its `__dict__`, uncopied,
+    when it holds every field in declared order (the graph's nodes are built so)."""
+    make = trusted(cls)
+    names = tuple(cls.model_fields)
+    every = frozenset(names)
+    if make == cls.model_construct:
+        return lambda data: make(**data)
+    new = cls.__new__
+    setattr_ = object.__setattr__
+
+    def adopt(data: dict[str, Any]) -> M:
+        if tuple(data) != names:
+            return make(**data)
+        m = new(cls)
+        setattr_(m, "__dict__", data)
+        setattr_(m, "__pydantic_fields_set__", set(every))
+        setattr_(m, "__pydantic_extra__", None)
+        setattr_(m, "__pydantic_private__", None)
+        return m
+
+    return adopt
+
+
 def _shared(value: Any) -> bool:
     if isinstance(value, tuple):
         return all(_shared(v) for v in value)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import ast
-from ..construct import trusted
+from ..construct import adopting, trusted
 from ..diagnostics import Reporter
 from ..dims import Sym
 from ..graph import Frame, ModelGraph, Node, Port
@@ -108,7 +108,7 @@ class ModelBuild:
     def graph(self, file: str, params_used: dict[str, Any], outputs: list[Port]) -> ModelGraph:
         """The finished graph: every node and frame named by its element's path (§6)."""
         # Built from values the expander made itself, so pydantic's validation is skipped (most of a node's cost).
-        make_node, make_frame = trusted(Node), trusted(Frame)
+        make_node, make_frame = adopting(Node), trusted(Frame)
         path = Paths()
         frame_paths = [path(el) for el in self.frame_elements]
         nodes = []
@@ -119,7 +119,9 @@ class ModelBuild:
                 # A pick or an add has no element of its own: it is named under the frame it sits in.
                 parent = frame_paths[n["frame"]] if n["frame"] is not None else ""
                 n = {**n, "name": (parent + "." if parent else "") + n["name"][1:]}
-            nodes.append(make_node(**n))
+            else:
+                n = dict(n)
+            nodes.append(make_node(n))  # each `n` a dict of its own, which the node keeps
         frames = [make_frame(**{**f, "path": path}) for f, path in zip(self.frames, frame_paths)]
         params = sum(n.params for n in nodes)
         macs: Any = 0
