@@ -52,6 +52,8 @@ class Walker:
         return current
 
     def stmt(self, stmt: ast.Stmt, ctx: Ctx, current: Current) -> Current:
+        if stmt.kind == "chain":  # most statements
+            return self.chain(stmt, ctx, current)
         if isinstance(stmt, ast.Let):
             self.check_definable(stmt.name, stmt.span, ctx, "constant")
             ctx.scope.define(stmt.name, self.evaluate(stmt.value, ctx.scope), "constant", stmt.span)
@@ -102,11 +104,13 @@ class Walker:
 
     def chain(self, chain: ast.Chain, ctx: Ctx, current: Current) -> Current:
         label = chain.label
+        real: list[ast.Element] = []
+        direct = False
         if label is not None:
             self.check_definable(label, chain.label_span, ctx, "label")
-        real = [el for el in chain.elements if not self._is_ref(el, ctx)]
-        # A label on a chain of one layer, group or repeat names that element; on a longer chain, a level.
-        direct = len(real) == 1 and isinstance(real[0], (ast.LayerCall, ast.Group, ast.Repeat))
+            real = [el for el in chain.elements if not self._is_ref(el, ctx)]
+            # A label on a chain of one layer, group or repeat names that element; on a longer chain, a level.
+            direct = len(real) == 1 and isinstance(real[0], (ast.LayerCall, ast.Group, ast.Repeat))
         inner_ctx, owner = ctx, None
         if label is not None and not direct:
             owner = ctx.level.add(label)
