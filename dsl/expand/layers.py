@@ -14,7 +14,7 @@ pick node per member (`enc.last`). The layer rules themselves live in
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import ast
@@ -247,7 +247,7 @@ class Layers:
             fact = any(t.channels_first for t in types)
         else:
             fact = False
-        return out if out.channels_first == fact else replace(out, channels_first=fact)
+        return out if out.channels_first == fact else TensorType(out.shape, out.dtype, fact)
 
     def _layer_error(self, e: LayerError, el: ast.LayerCall) -> DiagnosticError:
         span = el.span
