@@ -269,18 +269,18 @@ class Layers:
                 ctx: Ctx, label: str | None) -> Value:
         """The layer's node, a pick node per member, and the value they make."""
         # What a layer can share is its `weight`, through its one weight argument (`tie=`).
-        tied = [v.node for v in tensors.shares.values()]
-        shares = {"weight": tied[0]} if tied else {}
-        node = self.build.add_node("layer", layer.name, recorded,
-                                   tuple(v.node for v in tensors.operands), rule.out, el.span, ctx.level.add(label),
-                                   ctx, params=rule.params, macs=rule.macs, note=el.note, label=rule.label,
-                                   refs={k: v.node for k, v in tensors.refs.items()}, shares=shares)
+        shares = {"weight": next(iter(tensors.shares.values())).node} if tensors.shares else {}
+        refs = {k: v.node for k, v in tensors.refs.items()} if tensors.refs else {}
+        node = self.build.add_node("layer", layer.name, recorded, tuple([v.node for v in tensors.operands]),
+                                   rule.out, el.span, ctx.level.add(label), ctx, params=rule.params, macs=rule.macs,
+                                   note=el.note, label=rule.label, refs=refs, shares=shares)
         if rule.weight is not None:
             self.build.weights[node] = rule.weight
         origin = f"the {layer.name} on line {el.span.line}"
-        value = Value(node, rule.out, origin=origin)
-        for index, (name, t) in enumerate(rule.members.items(), start=1):
-            pick = self.build.add_node("member", "pick", {"index": index, "member": name}, (node,), t, el.span,
-                                       None, ctx, name=f"@{name}", label=f".{name}")
-            value.members[name] = Value(pick, t, origin=f"`.{name}` of {origin}")
+        value = Value(node, rule.out, origin)
+        if rule.members:
+            for index, (name, t) in enumerate(rule.members.items(), start=1):
+                pick = self.build.add_node("member", "pick", {"index": index, "member": name}, (node,), t, el.span,
+                                           None, ctx, name=f"@{name}", label=f".{name}")
+                value.members[name] = Value(pick, t, origin=f"`.{name}` of {origin}")
         return value

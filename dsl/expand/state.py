@@ -112,16 +112,17 @@ class ModelBuild:
         path = Paths()
         frame_paths = [path(el) for el in self.frame_elements]
         nodes = []
+        # Each node keeps its dict of fields as its own: this build is done with them (and so are the block
+        # expansions recorded from them), and no two nodes share one.
         for n, el in zip(self.nodes, self.elements):
             if el is not None:
-                n = {**n, "name": path(el)}
+                n["name"] = path(el)
             elif n["name"].startswith("@"):
                 # A pick or an add has no element of its own: it is named under the frame it sits in.
                 parent = frame_paths[n["frame"]] if n["frame"] is not None else ""
-                n = {**n, "name": (parent + "." if parent else "") + n["name"][1:]}
-            else:
-                n = dict(n)
-            nodes.append(make_node(n))  # each `n` a dict of its own, which the node keeps
+                n["name"] = (parent + "." if parent else "") + n["name"][1:]
+            nodes.append(make_node(n))
+        self.nodes = []
         frames = [make_frame(**{**f, "path": path}) for f, path in zip(self.frames, frame_paths)]
         params = sum(n.params for n in nodes)
         macs: Any = 0
