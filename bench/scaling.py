@@ -1,11 +1,12 @@
 """Checking cost against the number of layers: is it linear up to 10,000?
 
-Two generated specs at 100, 1,000 and 10,000 layers: a chain written out
-layer by layer (`linear(64) -> relu` pairs), and the same layers made by
-one `repeat(n)` block. Prints the best check time of each and the time per
-layer; linear cost means the per-layer column stays flat. The text is new
-for every size, so each check parses it (the parse cache only helps the
-repeats of one text).
+Three generated specs at 100, 1,000 and 10,000 layers: a chain written out
+layer by layer (`linear(64) -> relu` pairs), the same layers made by one
+`repeat(n)` block, and a `repeat(n)` of a call of a four-layer block (whose
+expansion the checker makes once and copies, `dsl.expand.reuse`). Prints
+the best check time of each and the time per layer; linear cost means the
+per-layer column stays flat. The text is new for every size, so each check
+parses it (the parse cache only helps the repeats of one text).
 
     .venv/bin/python bench/scaling.py
 """
@@ -35,6 +36,11 @@ def repeated(layers: int) -> str:
             "        linear(64) -> relu -> linear(64) -> relu\n    }\n}\n")
 
 
+def block_calls(layers: int) -> str:
+    return ("block Four() {\n    linear(64) -> relu -> linear(64) -> relu\n}\n"
+            f"model Calls {{\n    input x: [64]\n    repeat({layers // 4}) {{ Four() }}\n}}\n")
+
+
 def check_cold(text: str) -> None:
     from archlang.dsl.parse import _parse_cached
 
@@ -46,18 +52,21 @@ def check_cold(text: str) -> None:
 
 def main() -> None:
     check_cold(chain(100))  # warm: lark's tables
-    print("layers   chain: total   per layer   repeat: total   per layer")
-    base = {}
+    specs = {"chain": chain, "repeat": repeated, "block calls": block_calls}
+    print("layers " + "".join(f"{name + ': total':>20} {'per layer':>10}" for name in specs))
+    first: dict[str, float] = {}
+    last: dict[str, float] = {}
     for n in SIZES:
         runs = 5 if n < 10_000 else 3
-        t_chain = best(lambda n=n: check_cold(chain(n)), runs)
-        t_rep = best(lambda n=n: check_cold(repeated(n)), runs)
-        base.setdefault("chain", t_chain / n)
-        base.setdefault("repeat", t_rep / n)
-        print(f"{n:6,d} {t_chain * 1e3:11.1f} ms {t_chain / n * 1e6:8.1f} µs {t_rep * 1e3:12.1f} ms "
-              f"{t_rep / n * 1e6:8.1f} µs")
-    print(f"per-layer time at 10,000 ÷ at 100: chain {t_chain / SIZES[-1] / base['chain']:.2f}×, "
-          f"repeat {t_rep / SIZES[-1] / base['repeat']:.2f}×")
+        row = f"{n:6,d} "
+        for name, make in specs.items():
+            t = best(lambda n=n, make=make: check_cold(make(n)), runs)
+            first.setdefault(name, t / n)
+            last[name] = t / n
+            row += f"{t * 1e3:17.1f} ms {t / n * 1e6:7.1f} µs"
+        print(row)
+    print("per-layer time at 10,000 ÷ at 100: "
+          + ", ".join(f"{name} {last[name] / first[name]:.2f}×" for name in specs))
 
 
 if __name__ == "__main__":

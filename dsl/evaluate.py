@@ -21,6 +21,7 @@ from .values import Bundle, Namespace, Value
 
 MAX_INT = 2**48  # far above any real size; keeps arithmetic cheap and bounded
 MAX_LIST = 1024
+_UNBOUND = object()  # a name the scope does not define (the slow path reports it)
 
 
 def type_name(x: Any) -> str:
@@ -56,12 +57,32 @@ class Evaluator:
         self.reporter = reporter
         # Input declarations turn unknown names into symbolic sizes.
         self.on_unknown_name = on_unknown_name
+        # Every member read (`enc.last`, `in.conv1`), so that a block call's recorded expansion can
+        # tell whether it read a value from outside itself (`dsl.expand.reuse`).
+        self.member_reads: list[Any] = []
 
     def error(self, code: str, node: ast.Node, hint: str | None = None, **fields) -> DiagnosticError:
         return self.reporter.error(code, node.span, hint, **fields)
 
     def __call__(self, expr: ast.Expr, scope: Scope) -> Any:
-        method = getattr(self, "_" + expr.kind)
+        kind = expr.kind
+        if kind == "literal" or kind == "name":
+            # Most arguments are a number or a name: their value, where the checks below would pass it as is.
+            if kind == "literal":
+                v = expr.value
+            else:
+                binding = scope.lookup(expr.id)
+                v = binding.value if binding is not None else _UNBOUND
+            t = type(v)
+            if t is int:
+                if -MAX_INT <= v <= MAX_INT:
+                    return v
+            elif t is float:
+                if v == v:
+                    return v
+            elif v is not _UNBOUND and (t is bool or not isinstance(v, int)):
+                return v
+        method = getattr(self, "_" + kind)
         if expr.kind in ("binop", "unary", "call", "boolop", "ternary"):
             poisoned = self._poisoned_operand(expr, scope)
             if poisoned is not None:
@@ -120,7 +141,9 @@ class Evaluator:
 
     def attribute(self, obj: Any, attr: str, node: ast.Node) -> Any:
         if isinstance(obj, (Value, Namespace)) and attr in obj.members:
-            return obj.members[attr]
+            member = obj.members[attr]
+            self.member_reads.append(member)
+            return member
         if isinstance(obj, Value) and not obj.poisoned:
             if attr == "shape":
                 return tuple(obj.type.shape)

@@ -11,6 +11,8 @@ from __future__ import annotations
 class Level:
     """A model body, a block call, a labelled group, a multi-element labelled chain, a repeat or a pass."""
 
+    __slots__ = ("owner", "elements")
+
     def __init__(self, owner: Element | None = None) -> None:
         self.owner = owner
         self.elements: list[Element] = []
@@ -22,6 +24,8 @@ class Level:
 
 
 class Element:
+    __slots__ = ("level", "index", "label", "fixed", "_sub")
+
     def __init__(self, level: Level, index: int, label: str | None, fixed: str | None) -> None:
         self.level = level
         self.index = index
@@ -34,6 +38,10 @@ class Element:
         if self._sub is None:
             self._sub = Level(self)
         return self._sub
+
+    def release(self) -> None:
+        """Unlink from the level and the sub-level (each links back): paths are no longer asked for."""
+        self.level = self._sub = None  # type: ignore[assignment]
 
     def key(self) -> str | None:
         if self.fixed is not None:
@@ -53,3 +61,22 @@ class Element:
                 parts.append(key)
             el = el.level.owner
         return ".".join(reversed(parts))
+
+
+class Paths:
+    """The paths of a finished model's elements, each level's prefix worked out once (a model has thousands)."""
+
+    def __init__(self) -> None:
+        self._prefixes: dict[int, str] = {}  # id() of a level → the path of the element that owns it
+
+    def __call__(self, el: Element) -> str:
+        """`el.path()`."""
+        level = el.level
+        prefix = self._prefixes.get(id(level))
+        if prefix is None:
+            prefix = self(level.owner) if level.owner is not None else ""
+            self._prefixes[id(level)] = prefix
+        key = el.key()
+        if key is None:
+            return prefix
+        return prefix + "." + key if prefix else key

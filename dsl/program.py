@@ -79,15 +79,15 @@ class Program:
         self._loading: list[Path] = []
 
     def load_root(self, path: str | Path) -> Unit | None:
-        p = Path(path)
-        return self._load(p, display=str(path), root=p.resolve().parent, span=None)
+        resolved = Path(path).resolve()
+        return self._load(resolved, display=str(path), root=resolved.parent, span=None)
 
     def load_text(self, text: str, display: str, root: Path) -> Unit | None:
         """A spec given as text (tests, notebooks); imports resolve from `root`."""
         return self._from_text(text, display, (root / display).resolve(), root.resolve())
 
-    def _load(self, path: Path, display: str, root: Path, span: Span | None) -> Unit | None:
-        resolved = path.resolve()
+    def _load(self, resolved: Path, display: str, root: Path, span: Span | None) -> Unit | None:
+        """The unit of the file at `resolved` (a resolved path: resolving walks every directory above it)."""
         if resolved in self.units:
             return self.units[resolved]
         try:

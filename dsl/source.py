@@ -39,13 +39,15 @@ class Sources:
     """The text of every file read in one run, so diagnostics can quote it."""
 
     def __init__(self) -> None:
-        self._texts: dict[str, list[str]] = {}
+        self._texts: dict[str, str | list[str]] = {}  # a file's text, split into lines once a diagnostic quotes it
 
     def add(self, file: str, text: str) -> None:
-        self._texts[file] = source_lines(text)
+        self._texts[file] = text
 
     def line(self, file: str, line: int) -> str | None:
         lines = self._texts.get(file)
+        if isinstance(lines, str):
+            lines = self._texts[file] = source_lines(lines)
         if lines is None or not 1 <= line <= len(lines):
             return None
         return lines[line - 1]

@@ -20,6 +20,7 @@ from ..scope import Scope
 from ..suggest import did_you_mean
 from ..values import Bundle, Value
 from .layers import Layers
+from .reuse import Expansion, Mark, call_key, record, replay
 from .state import Ctx, Current, with_members
 
 if TYPE_CHECKING:
@@ -38,6 +39,10 @@ class Calls:
         self.expanded = expanded  # id() of every block definition called
         self.block_stack: list[str] = []  # the blocks being expanded, outermost first
         self.layers = Layers(walker)
+        # Block bodies already walked, by what their expansion depends on (`dsl.expand.reuse`).
+        self.expansions: dict[tuple, Expansion] = {}
+        self.called: list[str] = []  # every block call entered (or copied), in order
+        self.deepest = -1  # the most blocks open at a call entered since the innermost walk began
 
     def call(self, el: ast.LayerCall, ctx: Ctx, current: Current, label: str | None, first: bool) -> Current:
         head = ctx.scope.lookup(el.path[0])
@@ -92,24 +97,49 @@ class Calls:
             raise self.reporter.error("E109", el.span, name=defn.name, cycle=cycle)
         if len(self.block_stack) >= MAX_BLOCK_DEPTH:
             raise self.reporter.error("E006", el.span, limit=MAX_BLOCK_DEPTH)
+        self.called.append(defn.name)
+        self.deepest = max(self.deepest, len(self.block_stack))
         positional, named = self.arguments(el, ctx)
         if isinstance(current, Bundle):
             raise self.reporter.error("E312", el.span)
         if current is None:
             raise self.walk.no_current(el.span, el.name, ctx)
+        build = self.walk.build
+        key = call_key(defn, positional, named, current, build)
+        known = self.expansions.get(key) if key is not None else None
+        if known is not None and known.fits(build, self.block_stack, MAX_BLOCK_DEPTH):
+            owner = ctx.level.add(label)
+            frame = build.push_frame("block", defn.name, owner, el.span, ctx.frame, el.note, label=label)
+            self.called += known.called
+            if known.depth:
+                self.deepest = max(self.deepest, len(self.block_stack) + known.depth)
+            return replay(build, known, owner.sub, frame, current)
         scope = ref.unit.globals.child()  # a block body sees its own file's globals, not the caller's
         self._bind(el, defn, positional, named, scope)
         scope.define("in", current, "in", el.span)
         owner = ctx.level.add(label)
-        frame = self.walk.build.push_frame("block", defn.name, owner, el.span, ctx.frame, el.note, label=label)
+        frame = build.push_frame("block", defn.name, owner, el.span, ctx.frame, el.note, label=label)
+        mark = Mark(len(build.nodes), len(build.frames), build.statements, frame, owner.sub, current,
+                    len(self.walk.evaluate.member_reads),
+                    build.nodes[current.node]["note"] if isinstance(current, Value) and current.node >= 0 else None,
+                    len(self.called))
         self.block_stack.append(defn.name)
+        outer_deepest, self.deepest = self.deepest, -1
         try:
             result = self.walk.body(defn.body, Ctx(scope, owner.sub, frame, ref.unit, ctx.in_model), current)
         finally:
             self.block_stack.pop()
+            inner_deepest, self.deepest = self.deepest, max(outer_deepest, self.deepest)
         if isinstance(result, Bundle):
             raise self.reporter.error("E312", result.span or defn.body.span)
-        return with_members(result, scope.labels())
+        result = with_members(result, scope.labels())
+        if key is not None and key not in self.expansions and not self.reporter.failed:
+            depth = inner_deepest - len(self.block_stack) if inner_deepest >= 0 else 0
+            known = record(build, mark, result, self.called[mark.called:], depth,
+                           self.walk.evaluate.member_reads[mark.reads:])
+            if known is not None:
+                self.expansions[key] = known
+        return result
 
     def _bind(self, el: ast.LayerCall, defn: ast.BlockDef, positional: Positional, named: Named,
               scope: Scope) -> None:

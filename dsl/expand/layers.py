@@ -14,7 +14,7 @@ pick node per member (`enc.last`). The layer rules themselves live in
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import ast
@@ -24,6 +24,7 @@ from ..evaluate import type_name
 from ..layers import Layer, LayerError
 from ..values import POISON, Bundle, TensorType, Value
 from .arguments import Named, Positional, bind, expected_words, value_words
+from .reuse import NotPlain, plain
 from .state import Ctx, Current, expr_text
 
 if TYPE_CHECKING:
@@ -68,21 +69,59 @@ class Layers:
         # The rules' answers by (layer, arguments, operand types, tensor-argument types): a repeated
         # block asks the same questions again (ResNet-50's 53 convolutions ask about 20).
         self._rules: dict[tuple, tuple[_Rule, dict[str, Any]]] = {}
+        self._args: dict[tuple, Any] = {}  # bound `Args` by layer and argument values (`_bind`)
+        self._uses: dict[tuple, tuple[_Rule, dict[str, Any]]] = {}  # the same, by what was written (`_use_key`)
 
     def apply(self, el: ast.LayerCall, layer: Layer, ctx: Ctx, current: Current, label: str | None, first: bool,
               positional: Positional, named: Named) -> Current:
+        use = self._use_key(layer, current, positional, named)
+        known = self._uses.get(use) if use is not None else None
+        if known is not None:
+            rule, recorded = known
+            return self._record(el, layer, dict(recorded), _Tensors([current], {}, {}), rule, ctx, label)
         if any(isinstance(v, Value) and v.poisoned for v, _ in [*positional, *named.values()]):
             return POISON  # an argument failed upstream; its error is already reported
         operands, positional = self._operands(el, layer, ctx, current, first, positional)
         refs, shares, named = self._tensor_args(layer, named)
         init, named = self._init_std(layer, named)
         self._no_positional_tensors(layer, positional)
-        args = bind(self.reporter, layer, el, positional, named)
+        args = self._bind(layer, el, positional, named)
         tensors = _Tensors(operands, refs, shares)
         if tensors.poisoned:
             return POISON
         rule, recorded = self._infer(el, layer, args, tensors)
+        if use is not None:
+            self._uses[use] = (rule, recorded)
         return self._record(el, layer, {**recorded, **init}, tensors, rule, ctx, label)
+
+    @staticmethod
+    def _use_key(layer: Layer, current: Current, positional: Positional, named: Named) -> tuple | None:
+        """What the steps of `apply` before `_record` depend on, for the plainest use: one operand,
+        the current value, and arguments that are all numbers, strings, booleans or lists (no tensor,
+        no `init_std=`). None for any other use, which takes every step."""
+        if layer.merge or layer.tensor_args or type(current) is not Value or current.poisoned or "init_std" in named:
+            return None
+        try:
+            args = (tuple(plain(v) for v, _ in positional), tuple((k, plain(v)) for k, (v, _) in named.items()))
+        except NotPlain:
+            return None
+        t = current.type
+        return (layer.name, args, t.shape, t.dtype, t.channels_first)
+
+    def _bind(self, layer: Layer, el: ast.LayerCall, positional: Positional, named: Named) -> Any:
+        """`bind`, memoised per model on the argument values (Args are frozen): a repeated block binds
+        `batchnorm` or `conv(64, 1, bias=false)` again and again, and pydantic's validation is most of it."""
+        try:
+            key: tuple | None = (layer.name, tuple(plain(v) for v, _ in positional),
+                                 tuple((k, plain(v)) for k, (v, _) in named.items()))
+        except NotPlain:
+            key = None
+        args = self._args.get(key) if key is not None else None
+        if args is None:
+            args = bind(self.reporter, layer, el, positional, named)
+            if key is not None:
+                self._args[key] = args
+        return args
 
     def _init_std(self, layer: Layer, named: Named) -> tuple[dict[str, float], Named]:
         """`init_std=` taken out where the layer has weights to draw (`Layer.takes_init_std`): a positive
@@ -180,8 +219,7 @@ class Layers:
             known = self._rules_for(el, layer, args, types, refs)
             if key is not None:
                 self._rules[key] = known
-        rule, recorded = known
-        self._limits(el, layer, rule.out, rule.params)
+        rule, recorded = known  # within the limits: `_rules_for` refuses a rule beyond them before it is kept
         return rule, dict(recorded)
 
     def _rules_for(self, el: ast.LayerCall, layer: Layer, args: Any, types: list[TensorType],
@@ -209,7 +247,7 @@ class Layers:
             fact = any(t.channels_first for t in types)
         else:
             fact = False
-        return out if out.channels_first == fact else replace(out, channels_first=fact)
+        return out if out.channels_first == fact else TensorType(out.shape, out.dtype, fact)
 
     def _layer_error(self, e: LayerError, el: ast.LayerCall) -> DiagnosticError:
         span = el.span
@@ -231,18 +269,18 @@ class Layers:
                 ctx: Ctx, label: str | None) -> Value:
         """The layer's node, a pick node per member, and the value they make."""
         # What a layer can share is its `weight`, through its one weight argument (`tie=`).
-        tied = [v.node for v in tensors.shares.values()]
-        shares = {"weight": tied[0]} if tied else {}
-        node = self.build.add_node("layer", layer.name, recorded,
-                                   tuple(v.node for v in tensors.operands), rule.out, el.span, ctx.level.add(label),
-                                   ctx, params=rule.params, macs=rule.macs, note=el.note, label=rule.label,
-                                   refs={k: v.node for k, v in tensors.refs.items()}, shares=shares)
+        shares = {"weight": next(iter(tensors.shares.values())).node} if tensors.shares else {}
+        refs = {k: v.node for k, v in tensors.refs.items()} if tensors.refs else {}
+        node = self.build.add_node("layer", layer.name, recorded, tuple([v.node for v in tensors.operands]),
+                                   rule.out, el.span, ctx.level.add(label), ctx, params=rule.params, macs=rule.macs,
+                                   note=el.note, label=rule.label, refs=refs, shares=shares)
         if rule.weight is not None:
             self.build.weights[node] = rule.weight
         origin = f"the {layer.name} on line {el.span.line}"
-        value = Value(node, rule.out, origin=origin)
-        for index, (name, t) in enumerate(rule.members.items(), start=1):
-            pick = self.build.add_node("member", "pick", {"index": index, "member": name}, (node,), t, el.span,
-                                       None, ctx, name=f"@{name}", label=f".{name}")
-            value.members[name] = Value(pick, t, origin=f"`.{name}` of {origin}")
+        value = Value(node, rule.out, origin)
+        if rule.members:
+            for index, (name, t) in enumerate(rule.members.items(), start=1):
+                pick = self.build.add_node("member", "pick", {"index": index, "member": name}, (node,), t, el.span,
+                                           None, ctx, name=f"@{name}", label=f".{name}")
+                value.members[name] = Value(pick, t, origin=f"`.{name}` of {origin}")
         return value

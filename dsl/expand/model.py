@@ -45,12 +45,19 @@ class Expander:
         build = ModelBuild(self.reporter, mdef.name, {k: v for k, v in overrides.items() if k not in known},
                            n_inputs)
         walker = Walker(self.reporter, build, self.expanded)
-        current = walker.body(mdef.body, Ctx(scope, Level(), None, unit, in_model=True), None)
-        self._unused_symbols(mdef, build)
-        outputs = self._outputs(mdef, build, current)
-        if any(d.severity == "error" for d in self.reporter.diagnostics[start:]):
-            return None
-        return build.graph(unit.display, params_used, outputs)
+        try:
+            current = walker.body(mdef.body, Ctx(scope, Level(), None, unit, in_model=True), None)
+            self._unused_symbols(mdef, build)
+            outputs = self._outputs(mdef, build, current)
+            if any(d.severity == "error" for d in self.reporter.diagnostics[start:]):
+                return None
+            return build.graph(unit.display, params_used, outputs)
+        finally:
+            # The walk's helpers point back at the walker, and elements at their levels: reference cycles,
+            # which only the cycle collector frees. Broken here, what the walk made is freed at once;
+            # otherwise the collector's first pass after the check (`dsl.check` pauses it) costs ~10% of one.
+            walker.release()
+            build.release()
 
     def _parameters(self, mdef: ast.ModelDef, overrides: dict[str, Any], scope: Scope) -> dict[str, Any]:
         """Each model parameter's value, defined in `scope`; a parameter without one is E114."""

@@ -10,16 +10,15 @@ but the node ceiling; `Ctx` says where in the model a statement is expanded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from .. import ast
+from ..construct import adopting, trusted
 from ..diagnostics import Reporter
 from ..dims import Sym
 from ..graph import Frame, ModelGraph, Node, Port
-from ..naming import Element, Level
+from ..naming import Element, Level, Paths
 from ..program import Unit
 from ..scope import Scope
 from ..source import Span
@@ -52,7 +51,7 @@ class ModelBuild:
         self.first_input: str | None = None
         self.inputs: list[Port] = []
         self.outputs: list[Port] | None = None  # set by a model-level `output`
-        self.nodes: list[Node] = []
+        self.nodes: list[dict[str, Any]] = []  # each node's fields, until `graph` makes the nodes
         self.elements: list[Element | None] = []  # each node's element of §6; None for picks and adds
         self.frames: list[dict] = []
         self.frame_elements: list[Element] = []
@@ -60,15 +59,14 @@ class ModelBuild:
         self.statement = -1  # the statement whose nodes are being made (diagrams group by it)
         self.statements = 0
 
-    @contextmanager
-    def new_statement(self) -> Iterator[None]:
-        """Nodes made inside belong to the next statement."""
+    def open_statement(self) -> int:
+        """Nodes made from now on belong to the next statement; returns the statement to go back to.
+
+        (A pair of calls, not a context manager: a chain opens one statement, and a check walks thousands.)
+        """
         outer, self.statement = self.statement, self.statements
         self.statements += 1
-        try:
-            yield
-        finally:
-            self.statement = outer
+        return outer
 
     def symbol(self, name: str) -> Any:
         """A free name in an input's shape: its `--set` value, or a symbolic size."""
@@ -82,17 +80,23 @@ class ModelBuild:
         if len(self.nodes) >= MAX_NODES:
             raise self.reporter.error("E405", span, limit=f"{MAX_NODES:,}")
         nid = len(self.nodes)
-        # Built from values the expander made itself, so pydantic's validation is skipped (most of a node's cost).
-        self.nodes.append(Node.model_construct(id=nid, kind=kind, layer=layer, name=name, args=args,
-                                               inputs=tuple(inputs), refs=refs or {}, shares=shares or {},
-                                               shape=tuple(t.shape), dtype=t.dtype, params=params, macs=macs,
-                                               span=span, note=note, label=label, frame=ctx.frame,
-                                               statement=self.statement))
+        # A node's fields, in `Node`'s order; the `Node` itself is made once, named, in `graph`.
+        self.nodes.append({"id": nid, "kind": kind, "layer": layer, "name": name, "args": args,
+                           "inputs": tuple(inputs), "refs": refs or {}, "shares": shares or {},
+                           "shape": tuple(t.shape), "dtype": t.dtype, "params": params, "macs": macs,
+                           "span": span, "note": note, "label": label, "frame": ctx.frame,
+                           "statement": self.statement})
         self.elements.append(element)
         return nid
 
     def add_note(self, node: int, note: str) -> None:
-        self.nodes[node] = _renamed(self.nodes[node], note=note)
+        self.nodes[node]["note"] = note
+
+    def release(self) -> None:
+        """Unlink the elements from their levels (a cycle each), once the graph is named."""
+        for el in (*self.elements, *self.frame_elements):
+            if el is not None:
+                el.release()
 
     def push_frame(self, kind: str, name: str, element: Element, span: Span, parent: int | None,
                    note: str | None = None, count: int | None = None, label: str | None = None) -> int:
@@ -103,10 +107,23 @@ class ModelBuild:
 
     def graph(self, file: str, params_used: dict[str, Any], outputs: list[Port]) -> ModelGraph:
         """The finished graph: every node and frame named by its element's path (§6)."""
-        nodes = [n if el is None else _renamed(n, name=el.path()) for n, el in zip(self.nodes, self.elements)]
-        nodes = [n if n.element or not n.name.startswith("@") else _renamed(n, name=self._implicit(n))
-                 for n in nodes]
-        frames = [Frame.model_construct(**{**f, "path": el.path()}) for f, el in zip(self.frames, self.frame_elements)]
+        # Built from values the expander made itself, so pydantic's validation is skipped (most of a node's cost).
+        make_node, make_frame = adopting(Node), trusted(Frame)
+        path = Paths()
+        frame_paths = [path(el) for el in self.frame_elements]
+        nodes = []
+        # Each node keeps its dict of fields as its own: this build is done with them (and so are the block
+        # expansions recorded from them), and no two nodes share one.
+        for n, el in zip(self.nodes, self.elements):
+            if el is not None:
+                n["name"] = path(el)
+            elif n["name"].startswith("@"):
+                # A pick or an add has no element of its own: it is named under the frame it sits in.
+                parent = frame_paths[n["frame"]] if n["frame"] is not None else ""
+                n["name"] = (parent + "." if parent else "") + n["name"][1:]
+            nodes.append(make_node(n))
+        self.nodes = []
+        frames = [make_frame(**{**f, "path": path}) for f, path in zip(self.frames, frame_paths)]
         params = sum(n.params for n in nodes)
         macs: Any = 0
         for n in nodes:
@@ -115,16 +132,6 @@ class ModelBuild:
         return ModelGraph(name=self.name, file=file, params_used=params_used, inputs=self.inputs,
                           outputs=outputs, nodes=nodes, frames=frames, params=params, macs=macs,
                           symbols=tuple(symbols))
-
-    def _implicit(self, n: Node) -> str:
-        """A pick or an add has no element of its own: it is named under the frame it sits in."""
-        parent = self.frame_elements[n.frame].path() if n.frame is not None else ""
-        return (parent + "." if parent else "") + n.name[1:]
-
-
-def _renamed(n: Node, **update: Any) -> Node:
-    """`n` with fields replaced, unvalidated (as `add_node` made it)."""
-    return Node.model_construct(**{**n.__dict__, **update})
 
 
 def port(name: str, v: Value) -> Port:

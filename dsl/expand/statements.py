@@ -34,6 +34,10 @@ class Walker:
         self.calls = Calls(self, expanded)
         self.structure = Structure(self)
 
+    def release(self) -> None:
+        """Drop the helpers (each points back at this walker), once the model is expanded."""
+        del self.calls, self.structure
+
     def absorb(self, e: DiagnosticError) -> None:
         for d in e.diagnostics:
             self.reporter.add(d)
@@ -48,6 +52,8 @@ class Walker:
         return current
 
     def stmt(self, stmt: ast.Stmt, ctx: Ctx, current: Current) -> Current:
+        if stmt.kind == "chain":  # most statements
+            return self.chain(stmt, ctx, current)
         if isinstance(stmt, ast.Let):
             self.check_definable(stmt.name, stmt.span, ctx, "constant")
             try:
@@ -104,18 +110,21 @@ class Walker:
 
     def chain(self, chain: ast.Chain, ctx: Ctx, current: Current) -> Current:
         label = chain.label
+        real: list[ast.Element] = []
+        direct = False
         if label is not None:
             self.check_definable(label, chain.label_span, ctx, "label")
-        real = [el for el in chain.elements if not self._is_ref(el, ctx)]
-        # A label on a chain of one layer, group or repeat names that element; on a longer chain, a level.
-        direct = len(real) == 1 and isinstance(real[0], (ast.LayerCall, ast.Group, ast.Repeat))
+            real = [el for el in chain.elements if not self._is_ref(el, ctx)]
+            # A label on a chain of one layer, group or repeat names that element; on a longer chain, a level.
+            direct = len(real) == 1 and isinstance(real[0], (ast.LayerCall, ast.Group, ast.Repeat))
         inner_ctx, owner = ctx, None
         if label is not None and not direct:
             owner = ctx.level.add(label)
             frame = self.build.push_frame("chain", label, owner, chain.span, ctx.frame)
             inner_ctx = Ctx(ctx.scope.child(), owner.sub, frame, ctx.unit, ctx.in_model)
         made = len(self.build.nodes)
-        with self.build.new_statement():
+        outer = self.build.open_statement()
+        try:
             for i, el in enumerate(chain.elements):
                 el_label = label if (label is not None and direct and el is real[0]) else None
                 try:
@@ -123,6 +132,8 @@ class Walker:
                 except DiagnosticError as e:
                     self.absorb(e)
                     current = POISON
+        finally:
+            self.build.statement = outer
         self._note_on_read(chain, current, made)
         if label is None:
             return current
@@ -139,7 +150,7 @@ class Walker:
         """`reader.last  # the state after the last price`: the note belongs to the value it reads."""
         last = chain.elements[-1] if chain.elements else None
         if len(self.build.nodes) == made and last is not None and last.note and isinstance(current, Value) \
-                and 0 <= current.node < made and self.build.nodes[current.node].note is None:
+                and 0 <= current.node < made and self.build.nodes[current.node]["note"] is None:
             self.build.add_note(current.node, last.note)
 
     def _is_ref(self, el: ast.Element, ctx: Ctx) -> bool:
