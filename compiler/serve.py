@@ -202,6 +202,9 @@ def run(file: Path | None, port: int, echo=print) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, port))
+    # Listen before the address is printed: a bound socket that does not listen yet refuses connections,
+    # and a script (or a test) that reads the address may connect at once.
+    sock.listen(128)
     bound = sock.getsockname()[1]
     config = uvicorn.Config(make_app(served), log_level="warning", access_log=False)
     server = uvicorn.Server(config)

@@ -249,3 +249,19 @@ def test_the_server_needs_no_torch(served):
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=WAIT_S)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_the_printed_address_answers_at_once(served):
+    """A script that reads the address and connects straight away is answered, not refused: the server
+    listens before it prints where."""
+    proc = subprocess.Popen([*archlang(), "serve", str(served / "cats_vs_dogs.arch"), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], WAIT_S)
+        line = proc.stdout.readline() if ready else ""
+        assert "http://" in line, line
+        url = line[line.index("http://"):].split()[0].split("#")[0]
+        assert fetch(url + "api/files")[0] == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
