@@ -68,13 +68,65 @@ def _machinery() -> tuple[Lark, BasicLexer]:
     Neither holds per-parse state: no post-lexer, no callbacks. The layout pass
     and the comments belong to one `_Parse`.
     """
-    lark = Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", strict=True, propagate_positions=True,
+    lark = Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", strict=True, propagate_positions=False,
                 maybe_placeholders=True, cache=True)
+    callbacks = lark.parser.parser.parser.callbacks  # the LALR parser's, one per rule, read at each parse
+    for rule, build in callbacks.items():
+        unit = len(rule.expansion) == 1 and rule.options.expand1 and not rule.alias and not rule.expansion[0].is_term \
+            and not rule.expansion[0].name.startswith("_")
+        if not unit:  # `?expr: ternary` passes its child through: its position is the child's already
+            callbacks[rule] = _positioned(build)
     # This lexer also yields the ignored tokens, so that a parse sees its comments.
     conf = copy(lark.lexer_conf)
     conf.ignore = ()
     conf.skip_validation = True  # lark validated these terminals when it built the parser
     return lark, BasicLexer(conf)
+
+
+class _Pos:
+    """Where a tree node lies: what lark's `propagate_positions=True` computes, and only that.
+
+    `line` … `end_column` are the node's own extent; the `c…` fields its container's, which for a node
+    passed up through an inlined rule (`"(" expr ")"`) include the tokens that rule dropped. A parent
+    starts and ends with its first and last children's containers.
+    """
+
+    __slots__ = ("line", "column", "end_line", "end_column", "cline", "ccolumn", "cend_line", "cend_column")
+
+
+def _positioned(build: Callable[[list], Any]) -> Callable[[list], Any]:
+    """`build` (lark's callback for one rule), then the node's position from the raw children.
+
+    Lark's own `PropagatePositions` does the same with a `Meta` and getattr fallbacks per child; this
+    keeps a node's position in a slotted `_Pos` in `tree._meta` (None while it has none: lark's empty meta).
+    """
+    def callback(children: list) -> Any:
+        res = build(children)
+        if res.__class__ is not Tree:
+            return res
+        for c in children:
+            if isinstance(c, Token):
+                line, column = c.line, c.column
+                break
+            if c.__class__ is Tree and c._meta is not None:
+                line, column = c._meta.cline, c._meta.ccolumn
+                break
+        else:
+            return res  # no child with a position; nor one from the end
+        for c in reversed(children):
+            if isinstance(c, Token):
+                end_line, end_column = c.end_line, c.end_column
+                break
+            if c.__class__ is Tree and c._meta is not None:
+                end_line, end_column = c._meta.cend_line, c._meta.cend_column
+                break
+        pos = res._meta
+        if pos is None:
+            res._meta = pos = _Pos()
+            pos.line, pos.column, pos.end_line, pos.end_column = line, column, end_line, end_column
+        pos.cline, pos.ccolumn, pos.cend_line, pos.cend_column = line, column, end_line, end_column
+        return res
+    return callback
 
 
 # Texts up to this size keep their parsed AST for the next parse of the same text (the standard library
@@ -293,10 +345,10 @@ class ToAst:
         rule = self._rules.get(tree.data)
         if rule is None:
             rule = self._rules[tree.data] = getattr(self, tree.data)
-        return rule(tree.meta, *children)
+        return rule(tree._meta, *children)
 
     def _span(self, meta) -> Span:
-        if getattr(meta, "empty", False) or not hasattr(meta, "line"):
+        if meta is None:
             return _span_at(self.file, 1, 1)
         return trusted(Span)(file=self.file, line=meta.line, col=meta.column, end_line=meta.end_line,
                                     end_col=meta.end_column)
