@@ -19,7 +19,9 @@ from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.grammar import Rule
 from lark.lexer import BasicLexer, LexerThread
+from lark.parsers.lalr_analysis import Shift
 
 from . import ast
 from .construct import trusted
@@ -62,25 +64,47 @@ MAX_TOKENS = 100_000
 
 
 @lru_cache(maxsize=1)
-def _machinery() -> tuple[Lark, BasicLexer]:
-    """The grammar compiled once per process (and cached on disk by lark), and its lexer.
+def _machinery() -> tuple[Lark, BasicLexer, dict[int, dict[str, tuple]]]:
+    """The grammar compiled once per process (and cached on disk by lark), its lexer, and its LALR table.
 
-    Neither holds per-parse state: no post-lexer, no callbacks. The layout pass
-    and the comments belong to one `_Parse`.
+    None holds per-parse state: no post-lexer, and the tree-building callbacks are stateless. The
+    layout pass and the comments belong to one `_Parse`.
     """
     lark = Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", strict=True, propagate_positions=False,
                 maybe_placeholders=True, cache=True)
     callbacks = lark.parser.parser.parser.callbacks  # the LALR parser's, one per rule, read at each parse
     for rule, build in callbacks.items():
-        unit = len(rule.expansion) == 1 and rule.options.expand1 and not rule.alias and not rule.expansion[0].is_term \
-            and not rule.expansion[0].name.startswith("_")
-        if not unit:  # `?expr: ternary` passes its child through: its position is the child's already
+        if not _passes_through(rule):
             callbacks[rule] = _positioned(build)
     # This lexer also yields the ignored tokens, so that a parse sees its comments.
     conf = copy(lark.lexer_conf)
     conf.ignore = ()
     conf.skip_validation = True  # lark validated these terminals when it built the parser
-    return lark, BasicLexer(conf)
+    return lark, BasicLexer(conf), _table(lark.parser.parser.parser)
+
+
+def _passes_through(rule: Rule) -> bool:
+    """Whether `rule` hands its one child up unchanged, position and all (`?expr: ternary`)."""
+    return (len(rule.expansion) == 1 and rule.options.expand1 and not rule.alias
+            and not rule.expansion[0].is_term and not rule.expansion[0].name.startswith("_"))
+
+
+def _table(parser) -> dict[int, dict[str, tuple]]:
+    """Lark's LALR table for `_run`: state → token kind → (next state, None) for a shift,
+    or (None, (callback, length, rule name)) for a reduction, with callback None where the rule passes
+    its child through (most reductions: `?expr` down to `?atom`).
+
+    The same table lark's `ParserState` reads, with each rule's callback looked up once here rather
+    than hashed (and compared: the cached table's rules are copies) on every reduction.
+    """
+    callbacks = parser.callbacks
+    assert all(isinstance(rule, Rule) for rule in callbacks)  # no token callbacks to run on a shift
+    rules = {rule: (None if _passes_through(rule) else callbacks[rule], len(rule.expansion), rule.origin.name)
+             for rule in callbacks}
+    table = parser.parse_table
+    return {state: {kind: (arg, None) if action is Shift else (None, rules[arg])
+                    for kind, (action, arg) in actions.items()}
+            for state, actions in table.states.items()}
 
 
 class _Pos:
@@ -176,7 +200,15 @@ class _Parse:
             raise self.reporter.error("E006", _span_at(self.file, 1, 1), limit=MAX_NESTING) from None
 
     def _tree(self):
-        lark, lexer = _machinery()
+        lark, lexer, table = _machinery()
+        table_of = lark.parser.parser.parser.parse_table
+        tree = _run(table, table_of.start_states["start"], table_of.end_states["start"],
+                    self.layout.process(self._tokens(lexer, lark.lexer_conf.ignore)))
+        if tree is not None:
+            return tree
+        # A syntax error: parse again with lark's own parser, whose exception says what would have fit.
+        self.layout = Layout()
+        self.comments = {}
         parser = lark.parse_interactive()
         tok = None
         try:
@@ -227,6 +259,61 @@ class _Parse:
     def _too_many_tokens(self, line: int, col: int, width: int) -> DiagnosticError:
         span = Span(file=self.file, line=line, col=col, end_line=line, end_col=col + width)
         return self.reporter.error("E008", span, form="tokens", path=self.file, limit=f"{MAX_TOKENS:,}")
+
+
+def _run(table: dict[int, dict[str, tuple]], start: int, end: int, tokens: Iterator[Token]) -> Tree | None:
+    """The LALR loop of lark's `ParserState.feed_token` over all of `tokens`, then the end of the file.
+
+    The tree it builds, or None at the first token the grammar does not allow (then `_Parse._tree`
+    parses again with lark's interactive parser, for its exception). Errors of the token stream
+    itself (brackets, limits) pass through, at the same token as they would in lark's loop.
+    """
+    states = [start]
+    values: list = []
+    for token in tokens:
+        kind = token.type
+        while True:
+            shift, reduce = table[states[-1]].get(kind, _NO_ACTION)
+            if shift is not None:
+                states.append(shift)
+                values.append(token)
+                break
+            if reduce is None:
+                return None
+            callback, size, origin = reduce
+            if callback is None:  # the child stays where it is on the stack
+                del states[-1]
+                states.append(table[states[-1]][origin][0])
+                continue
+            if size:
+                children = values[-size:]
+                del states[-size:]
+                del values[-size:]
+            else:
+                children = []
+            states.append(table[states[-1]][origin][0])
+            values.append(callback(children))
+    while True:
+        shift, reduce = table[states[-1]].get("$END", _NO_ACTION)
+        if reduce is None:
+            return None  # the file ends early (or a shift of the end, which lark's loop refuses too)
+        callback, size, origin = reduce
+        if callback is None:
+            del states[-1]
+        else:
+            if size:
+                children = values[-size:]
+                del states[-size:]
+                del values[-size:]
+            else:
+                children = []
+            values.append(callback(children))
+        states.append(table[states[-1]][origin][0])
+        if states[-1] == end:
+            return values[-1]
+
+
+_NO_ACTION = (None, None)
 
 
 # Pieces of text that each hold at least one token (comments are matched whole, to be skipped).
