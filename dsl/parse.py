@@ -20,7 +20,7 @@ from typing import Any
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.grammar import Rule
-from lark.lexer import BasicLexer, LexerThread
+from lark.lexer import BasicLexer
 from lark.parsers.lalr_analysis import Shift
 
 from . import ast
@@ -221,24 +221,57 @@ class _Parse:
             raise
 
     def _tokens(self, lexer: BasicLexer, ignored: Collection[str]) -> Iterator[Token]:
-        """The tokens the grammar reads; comments are kept aside, long numbers refused."""
-        self._not_too_many_tokens()
-        count = 0
-        for tok in LexerThread.from_text(lexer, self.text).lex(None):
-            kind = tok.type
-            if kind == "COMMENT":
-                body = tok.value[1:].strip()
-                if body:
-                    self.comments[tok.line] = body
-            elif kind not in ignored:
-                count += 1
-                if count > MAX_TOKENS:
-                    raise self._too_many_tokens(tok.line, tok.column, len(tok.value))
-                if kind in ("INT", "FLOAT") and len(tok.value) > MAX_DIGITS:
-                    raise self.reporter.error("E404", _token_span(self.file, tok), what="this number",
-                                              value=f"{len(tok.value)} digits", limit=f"{MAX_DIGITS} digits")
-                yield tok
+        """The tokens the grammar reads; comments are kept aside, long numbers refused.
 
+        The loop of lark's `BasicLexer.next_token` over its own scanner and callbacks, the same
+        tokens, except that whitespace and comments are not made into tokens: they are skipped.
+        """
+        self._not_too_many_tokens()
+        text = self.text
+        patterns = lexer.scanner._mres  # the terminals as one or more alternations, tried in order
+        callbacks = lexer.callback  # NAME → its keyword where a NAME spells one
+        multiline = lexer.newline_types
+        pos, end, line, line_start = 0, len(text), 1, 0
+        count = 0
+        last = None
+        while pos < end:
+            for pattern in patterns:
+                m = pattern.match(text, pos, end)
+                if m:
+                    break
+            else:
+                allowed = lexer.scanner.allowed_types - lexer.ignore_types or {"<END-OF-FILE>"}
+                raise UnexpectedCharacters(text, pos, line, pos - line_start + 1, allowed=allowed,
+                                           token_history=last and [last], state=None,
+                                           terminals_by_name=lexer.terminals_by_name)
+            value = m.group()
+            kind = m.lastgroup
+            start, start_line, column = pos, line, pos - line_start + 1
+            pos = m.end()
+            if kind in multiline:
+                newlines = value.count("\n")
+                if newlines:
+                    line += newlines
+                    line_start = start + value.rindex("\n") + 1
+            if kind == "COMMENT":
+                body = value[1:].strip()
+                if body:
+                    self.comments[start_line] = body
+                continue
+            if kind in ignored:
+                continue
+            tok = Token(kind, value, start, start_line, column, line, pos - line_start + 1, pos)
+            if kind in callbacks:
+                tok = callbacks[kind](tok)
+                kind = tok.type
+            last = tok
+            count += 1
+            if count > MAX_TOKENS:
+                raise self._too_many_tokens(tok.line, tok.column, len(tok.value))
+            if kind in ("INT", "FLOAT") and len(value) > MAX_DIGITS:
+                raise self.reporter.error("E404", _token_span(self.file, tok), what="this number",
+                                          value=f"{len(value)} digits", limit=f"{MAX_DIGITS} digits")
+            yield tok
 
     def _not_too_many_tokens(self) -> None:
         """Refuse a text of more than MAX_TOKENS tokens before lexing it (at C speed, not the parser's).

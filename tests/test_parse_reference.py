@@ -24,7 +24,8 @@ FILES = sorted({p for d in ("specs", "dsl/std", "examples", "tests/data") for p 
 
 TEXTS = {
     "inlined brackets": "let a = (1 + 2) * (3)\nlet b = ((x))\nlet c = [ (1), 2, ]\nlet d = (x).y[(0)]\n",
-    "trailing comments": "model M(n = (2)) {  # a model\n  input x: [n]  # input\n  y: linear((4), k = (n)) -> relu  # r\n"
+    "trailing comments": "model M(n = (2)) {  # a model\n  input x: [n]  # input\n"
+                         "  y: linear((4), k = (n)) -> relu  # r\n"
                          "  residual { a } shortcut { b }  # c\n  output y\n}\n",
     "empty": "",
     "semicolons": "let a = 1; let b = 2;\nblock B() { relu; relu }\n",
