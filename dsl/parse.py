@@ -5,6 +5,11 @@ stateless); each parse is one `_Parse`, which owns its layout pass and the
 comments it saw. Turns lark's tree into AST nodes with spans, attaches
 trailing comments as notes, and translates lark's exceptions into E0xx
 diagnostics written in words. It resolves no names; that is `dsl.expand`'s job.
+
+For speed (a fresh parse is most of a check), the lexer's and the LALR parser's loops run here over
+lark's scanner and table, and node positions come from lean callbacks rather than lark's
+`propagate_positions`; a syntax error parses again with lark's own parser, for its exception.
+tests/test_parse_reference.py holds the result to lark's.
 """
 
 from __future__ import annotations
