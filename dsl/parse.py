@@ -5,6 +5,11 @@ stateless); each parse is one `_Parse`, which owns its layout pass and the
 comments it saw. Turns lark's tree into AST nodes with spans, attaches
 trailing comments as notes, and translates lark's exceptions into E0xx
 diagnostics written in words. It resolves no names; that is `dsl.expand`'s job.
+
+For speed (a fresh parse is most of a check), the lexer's and the LALR parser's loops run here over
+lark's scanner and table, and node positions come from lean callbacks rather than lark's
+`propagate_positions`; a syntax error parses again with lark's own parser, for its exception.
+tests/test_parse_reference.py holds the result to lark's.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.lexer import BasicLexer, LexerThread
+from lark.grammar import Rule
+from lark.lexer import BasicLexer
+from lark.parsers.lalr_analysis import Shift
 
 from . import ast
 from .construct import trusted
@@ -62,19 +69,93 @@ MAX_TOKENS = 100_000
 
 
 @lru_cache(maxsize=1)
-def _machinery() -> tuple[Lark, BasicLexer]:
-    """The grammar compiled once per process (and cached on disk by lark), and its lexer.
+def _machinery() -> tuple[Lark, BasicLexer, dict[int, dict[str, tuple]]]:
+    """The grammar compiled once per process (and cached on disk by lark), its lexer, and its LALR table.
 
-    Neither holds per-parse state: no post-lexer, no callbacks. The layout pass
-    and the comments belong to one `_Parse`.
+    None holds per-parse state: no post-lexer, and the tree-building callbacks are stateless. The
+    layout pass and the comments belong to one `_Parse`.
     """
-    lark = Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", strict=True, propagate_positions=True,
+    lark = Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", strict=True, propagate_positions=False,
                 maybe_placeholders=True, cache=True)
+    callbacks = lark.parser.parser.parser.callbacks  # the LALR parser's, one per rule, read at each parse
+    for rule, build in callbacks.items():
+        if not _passes_through(rule):
+            callbacks[rule] = _positioned(build)
     # This lexer also yields the ignored tokens, so that a parse sees its comments.
     conf = copy(lark.lexer_conf)
     conf.ignore = ()
     conf.skip_validation = True  # lark validated these terminals when it built the parser
-    return lark, BasicLexer(conf)
+    return lark, BasicLexer(conf), _table(lark.parser.parser.parser)
+
+
+def _passes_through(rule: Rule) -> bool:
+    """Whether `rule` hands its one child up unchanged, position and all (`?expr: ternary`)."""
+    return (len(rule.expansion) == 1 and rule.options.expand1 and not rule.alias
+            and not rule.expansion[0].is_term and not rule.expansion[0].name.startswith("_"))
+
+
+def _table(parser) -> dict[int, dict[str, tuple]]:
+    """Lark's LALR table for `_run`: state → token kind → (next state, None) for a shift,
+    or (None, (callback, length, rule name)) for a reduction, with callback None where the rule passes
+    its child through (most reductions: `?expr` down to `?atom`).
+
+    The same table lark's `ParserState` reads, with each rule's callback looked up once here rather
+    than hashed (and compared: the cached table's rules are copies) on every reduction.
+    """
+    callbacks = parser.callbacks
+    assert all(isinstance(rule, Rule) for rule in callbacks)  # no token callbacks to run on a shift
+    rules = {rule: (None if _passes_through(rule) else callbacks[rule], len(rule.expansion), rule.origin.name)
+             for rule in callbacks}
+    table = parser.parse_table
+    return {state: {kind: (arg, None) if action is Shift else (None, rules[arg])
+                    for kind, (action, arg) in actions.items()}
+            for state, actions in table.states.items()}
+
+
+class _Pos:
+    """Where a tree node lies: what lark's `propagate_positions=True` computes, and only that.
+
+    `line` … `end_column` are the node's own extent; the `c…` fields its container's, which for a node
+    passed up through an inlined rule (`"(" expr ")"`) include the tokens that rule dropped. A parent
+    starts and ends with its first and last children's containers.
+    """
+
+    __slots__ = ("line", "column", "end_line", "end_column", "cline", "ccolumn", "cend_line", "cend_column")
+
+
+def _positioned(build: Callable[[list], Any]) -> Callable[[list], Any]:
+    """`build` (lark's callback for one rule), then the node's position from the raw children.
+
+    Lark's own `PropagatePositions` does the same with a `Meta` and getattr fallbacks per child; this
+    keeps a node's position in a slotted `_Pos` in `tree._meta` (None while it has none: lark's empty meta).
+    """
+    def callback(children: list) -> Any:
+        res = build(children)
+        if res.__class__ is not Tree:
+            return res
+        for c in children:
+            if isinstance(c, Token):
+                line, column = c.line, c.column
+                break
+            if c.__class__ is Tree and c._meta is not None:
+                line, column = c._meta.cline, c._meta.ccolumn
+                break
+        else:
+            return res  # no child with a position; nor one from the end
+        for c in reversed(children):
+            if isinstance(c, Token):
+                end_line, end_column = c.end_line, c.end_column
+                break
+            if c.__class__ is Tree and c._meta is not None:
+                end_line, end_column = c._meta.cend_line, c._meta.cend_column
+                break
+        pos = res._meta
+        if pos is None:
+            res._meta = pos = _Pos()
+            pos.line, pos.column, pos.end_line, pos.end_column = line, column, end_line, end_column
+        pos.cline, pos.ccolumn, pos.cend_line, pos.cend_column = line, column, end_line, end_column
+        return res
+    return callback
 
 
 # Texts up to this size keep their parsed AST for the next parse of the same text (the standard library
@@ -124,7 +205,15 @@ class _Parse:
             raise self.reporter.error("E006", _span_at(self.file, 1, 1), limit=MAX_NESTING) from None
 
     def _tree(self):
-        lark, lexer = _machinery()
+        lark, lexer, table = _machinery()
+        table_of = lark.parser.parser.parser.parse_table
+        tree = _run(table, table_of.start_states["start"], table_of.end_states["start"],
+                    self.layout.process(self._tokens(lexer, lark.lexer_conf.ignore)))
+        if tree is not None:
+            return tree
+        # A syntax error: parse again with lark's own parser, whose exception says what would have fit.
+        self.layout = Layout()
+        self.comments = {}
         parser = lark.parse_interactive()
         tok = None
         try:
@@ -137,24 +226,57 @@ class _Parse:
             raise
 
     def _tokens(self, lexer: BasicLexer, ignored: Collection[str]) -> Iterator[Token]:
-        """The tokens the grammar reads; comments are kept aside, long numbers refused."""
-        self._not_too_many_tokens()
-        count = 0
-        for tok in LexerThread.from_text(lexer, self.text).lex(None):
-            kind = tok.type
-            if kind == "COMMENT":
-                body = tok.value[1:].strip()
-                if body:
-                    self.comments[tok.line] = body
-            elif kind not in ignored:
-                count += 1
-                if count > MAX_TOKENS:
-                    raise self._too_many_tokens(tok.line, tok.column, len(tok.value))
-                if kind in ("INT", "FLOAT") and len(tok.value) > MAX_DIGITS:
-                    raise self.reporter.error("E404", _token_span(self.file, tok), what="this number",
-                                              value=f"{len(tok.value)} digits", limit=f"{MAX_DIGITS} digits")
-                yield tok
+        """The tokens the grammar reads; comments are kept aside, long numbers refused.
 
+        The loop of lark's `BasicLexer.next_token` over its own scanner and callbacks, the same
+        tokens, except that whitespace and comments are not made into tokens: they are skipped.
+        """
+        self._not_too_many_tokens()
+        text = self.text
+        patterns = lexer.scanner._mres  # the terminals as one or more alternations, tried in order
+        callbacks = lexer.callback  # NAME → its keyword where a NAME spells one
+        multiline = lexer.newline_types
+        pos, end, line, line_start = 0, len(text), 1, 0
+        count = 0
+        last = None
+        while pos < end:
+            for pattern in patterns:
+                m = pattern.match(text, pos, end)
+                if m:
+                    break
+            else:
+                allowed = lexer.scanner.allowed_types - lexer.ignore_types or {"<END-OF-FILE>"}
+                raise UnexpectedCharacters(text, pos, line, pos - line_start + 1, allowed=allowed,
+                                           token_history=last and [last], state=None,
+                                           terminals_by_name=lexer.terminals_by_name)
+            value = m.group()
+            kind = m.lastgroup
+            start, start_line, column = pos, line, pos - line_start + 1
+            pos = m.end()
+            if kind in multiline:
+                newlines = value.count("\n")
+                if newlines:
+                    line += newlines
+                    line_start = start + value.rindex("\n") + 1
+            if kind == "COMMENT":
+                body = value[1:].strip()
+                if body:
+                    self.comments[start_line] = body
+                continue
+            if kind in ignored:
+                continue
+            tok = Token(kind, value, start, start_line, column, line, pos - line_start + 1, pos)
+            if kind in callbacks:
+                tok = callbacks[kind](tok)
+                kind = tok.type
+            last = tok
+            count += 1
+            if count > MAX_TOKENS:
+                raise self._too_many_tokens(tok.line, tok.column, len(tok.value))
+            if kind in ("INT", "FLOAT") and len(value) > MAX_DIGITS:
+                raise self.reporter.error("E404", _token_span(self.file, tok), what="this number",
+                                          value=f"{len(value)} digits", limit=f"{MAX_DIGITS} digits")
+            yield tok
 
     def _not_too_many_tokens(self) -> None:
         """Refuse a text of more than MAX_TOKENS tokens before lexing it (at C speed, not the parser's).
@@ -175,6 +297,61 @@ class _Parse:
     def _too_many_tokens(self, line: int, col: int, width: int) -> DiagnosticError:
         span = Span(file=self.file, line=line, col=col, end_line=line, end_col=col + width)
         return self.reporter.error("E008", span, form="tokens", path=self.file, limit=f"{MAX_TOKENS:,}")
+
+
+def _run(table: dict[int, dict[str, tuple]], start: int, end: int, tokens: Iterator[Token]) -> Tree | None:
+    """The LALR loop of lark's `ParserState.feed_token` over all of `tokens`, then the end of the file.
+
+    The tree it builds, or None at the first token the grammar does not allow (then `_Parse._tree`
+    parses again with lark's interactive parser, for its exception). Errors of the token stream
+    itself (brackets, limits) pass through, at the same token as they would in lark's loop.
+    """
+    states = [start]
+    values: list = []
+    for token in tokens:
+        kind = token.type
+        while True:
+            shift, reduce = table[states[-1]].get(kind, _NO_ACTION)
+            if shift is not None:
+                states.append(shift)
+                values.append(token)
+                break
+            if reduce is None:
+                return None
+            callback, size, origin = reduce
+            if callback is None:  # the child stays where it is on the stack
+                del states[-1]
+                states.append(table[states[-1]][origin][0])
+                continue
+            if size:
+                children = values[-size:]
+                del states[-size:]
+                del values[-size:]
+            else:
+                children = []
+            states.append(table[states[-1]][origin][0])
+            values.append(callback(children))
+    while True:
+        shift, reduce = table[states[-1]].get("$END", _NO_ACTION)
+        if reduce is None:
+            return None  # the file ends early (or a shift of the end, which lark's loop refuses too)
+        callback, size, origin = reduce
+        if callback is None:
+            del states[-1]
+        else:
+            if size:
+                children = values[-size:]
+                del states[-size:]
+                del values[-size:]
+            else:
+                children = []
+            values.append(callback(children))
+        states.append(table[states[-1]][origin][0])
+        if states[-1] == end:
+            return values[-1]
+
+
+_NO_ACTION = (None, None)
 
 
 # Pieces of text that each hold at least one token (comments are matched whole, to be skipped).
@@ -293,10 +470,10 @@ class ToAst:
         rule = self._rules.get(tree.data)
         if rule is None:
             rule = self._rules[tree.data] = getattr(self, tree.data)
-        return rule(tree.meta, *children)
+        return rule(tree._meta, *children)
 
     def _span(self, meta) -> Span:
-        if getattr(meta, "empty", False) or not hasattr(meta, "line"):
+        if meta is None:
             return _span_at(self.file, 1, 1)
         return trusted(Span)(file=self.file, line=meta.line, col=meta.column, end_line=meta.end_line,
                                     end_col=meta.end_column)
