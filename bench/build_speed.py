@@ -13,7 +13,10 @@ Prints, in one process, best of interleaved runs:
   references with torchvision's extra re-initialisation, which the real
   `torchvision.models` constructors run;
 - the forward pass of the built ResNet-50 against the reference with the
-  same weights, in eval mode under no_grad, and the ratio;
+  same weights, in eval mode under no_grad, and the ratio; and the same
+  built with no module in place (`lower(graph, inplace=False)`), which shows
+  what the plan's in-place ReLUs save (the reference's are in place, as
+  torchvision's);
 - the forward pass of the built specs/transformer.arch against
   `torch.nn.Transformer(512, 8, 6, 6, 2048, batch_first=True)` with the same
   weights (loaded strictly), eval, no_grad, causal decoder: against its eval
@@ -95,14 +98,19 @@ def main() -> None:
               f"without it {(t_build - t_check) / t_ref:.2f}×   against torchvision's re-initialisation "
               f"({t_tv * 1e3:.0f} ms) {t_build / t_tv:.2f}×")
 
+    from archlang.compiler.lower import lower
+
     built, ref = build("resnet50.arch").eval(), ResNet50().eval()
     ref.load_state_dict(built.state_dict())  # the same names, so the same weights
+    slow = lower(dsl.check_file(ROOT / "specs" / "resnet50.arch").graph, inplace=False).eval()
+    slow.load_state_dict(built.state_dict())
     x = torch.randn(8, 3, 224, 224)
     with torch.no_grad():
         assert torch.allclose(built(x), ref(x), atol=1e-4), "the two ResNet-50s disagree"
-        t_built, t_ref = interleaved([lambda: built(x), lambda: ref(x)], 2 * opts.runs)
+        t_built, t_ref, t_slow = interleaved([lambda: built(x), lambda: ref(x), lambda: slow(x)], 2 * opts.runs)
     print(f"  forward resnet50.arch (batch 8, eval)  built {t_built * 1e3:7.1f} ms   plain torch "
           f"{t_ref * 1e3:7.1f} ms   ratio {t_built / t_ref:.3f}×")
+    print(f"        built with no ReLU in place {t_slow * 1e3:7.1f} ms   ratio {t_slow / t_ref:.3f}×")
 
     torch.manual_seed(0)
     ref = nn.Transformer(512, 8, 6, 6, 2048, batch_first=True).eval()

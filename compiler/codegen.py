@@ -81,7 +81,7 @@ class _Writer:
         with torch.device("meta"):  # only the constructor arguments are wanted, not weights
             for e in self.plan.elements:
                 n = g.node(e.node)
-                self.modules[e.node] = REGISTRY[e.layer].build(n, [shapes[i] for i in n.inputs])
+                self.modules[e.node] = REGISTRY[e.layer].make(n, [shapes[i] for i in n.inputs], e.inplace)
         self.sources = Sources()
         self.parts: dict[int, tuple[str, list, dict]] = {nid: self._ctor(m) for nid, m in self.modules.items()}
         self.ctor: dict[int, str] = {nid: call_text(*parts) for nid, parts in self.parts.items()}

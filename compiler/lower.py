@@ -134,7 +134,7 @@ class ArchModule(BlockModule):
         self._made: dict[ModulePath, nn.Module] = {}
         for e in plan.elements:
             n = graph.node(e.node)
-            module = REGISTRY[e.layer].build(n, [shapes[i] for i in n.inputs])
+            module = REGISTRY[e.layer].make(n, [shapes[i] for i in n.inputs], e.inplace)
             for tie in e.ties:
                 # One Parameter under both names, as Hugging Face ties lm_head to wte.
                 setattr(module, tie.param, getattr(built[tie.owner], tie.param))
@@ -190,8 +190,9 @@ class ArchModule(BlockModule):
             parent.add_module(path[-1], item)
 
 
-def lower(graph: ModelGraph) -> ArchModule:
-    plan = lowering_plan(graph, REGISTRY)
+def lower(graph: ModelGraph, inplace: bool = True) -> ArchModule:
+    """The model of `graph`; `inplace=False`: no module runs in place, even where the plan could grant it."""
+    plan = lowering_plan(graph, REGISTRY, inplace)
     root = plan.blocks[0]
     m = block_class(graph.name, root.args, root=True)()
     m._build(graph, plan)

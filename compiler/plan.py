@@ -3,15 +3,18 @@
 Stage: after checking; `compiler.lower` executes the plan and
 `compiler.codegen` prints it, so the two cannot disagree on which nodes
 become modules, where those sit, what is tied, or how `forward` runs. The
-plan is plain data and needs no torch: the one fact it takes from the torch
-half of the catalogue — whether a layer use is *bare* — comes through the
-catalogue it is given, looked up by layer name.
+plan is plain data and needs no torch: the facts it takes from the torch
+half of the catalogue — whether a layer use is *bare*, whether its output
+is fresh, whether its module can run in place — come through the catalogue
+it is given, looked up by layer name.
 
 - `Element`: a layer node of §6 and its place: the module's path
   (`layer1.0.conv1`), or the root alias (a model of one unlabelled element
   *is* that element: path `()`); whether it is bare (one tensor kept as a
   plain parameter at its path, `class_token`); the parameters it takes from
-  another element (`tie=`).
+  another element (`tie=`); whether its module runs in place (`inplace`:
+  `nn.ReLU(inplace=True)`), granted only where overwriting its input cannot
+  change a result or a gradient (`_in_place`).
 - Steps, one per value `forward` computes, in the graph's order: `Call`
   (run an element's module), `Bare` (compute from a bare parameter), `Pick`
   (one member of a multi-result layer, `enc.last`) and `Residual` (the
@@ -41,7 +44,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Protocol
 
-from archlang.dsl.graph import ModelGraph
+from archlang.dsl.graph import ModelGraph, Node
 
 ModulePath = tuple[str, ...]
 
@@ -49,7 +52,11 @@ ModulePath = tuple[str, ...]
 class LayerFacts(Protocol):
     """What the plan asks a torch catalogue entry (`compiler.torch_layers.TorchLayer`)."""
 
+    in_place: bool
+
     def is_bare(self, args: Mapping[str, Any]) -> bool: ...
+
+    def is_fresh(self, node: Node) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class Element:
     path: ModulePath  # () for the root alias
     bare: bool = False
     ties: tuple[Tie, ...] = ()
+    inplace: bool = False  # its module overwrites its input (`nn.ReLU(inplace=True)`): no one else sees it
 
     @property
     def is_root(self) -> bool:
@@ -175,8 +183,10 @@ def _path(name: str) -> ModulePath:
     return tuple(name.split(".")) if name else ()
 
 
-def lowering_plan(graph: ModelGraph, catalogue: Mapping[str, LayerFacts]) -> Plan:
-    """The plan of `graph`; `catalogue` is the torch half of the layer catalogue, found by layer name."""
+def lowering_plan(graph: ModelGraph, catalogue: Mapping[str, LayerFacts], inplace: bool = True) -> Plan:
+    """The plan of `graph`; `catalogue` is the torch half of the layer catalogue, found by layer name.
+
+    `inplace=False`: no module runs in place (a test compares the two)."""
     multi = graph.multi_result_nodes()
     used = graph.read_nodes()
     outputs = tuple(p.node for p in graph.outputs)
@@ -204,8 +214,39 @@ def lowering_plan(graph: ModelGraph, catalogue: Mapping[str, LayerFacts]) -> Pla
         else:
             steps.append(Call(n.id, path, n.inputs, tuple(n.refs.items()), n.id in multi, frees))
     inputs = tuple(p.node for p in graph.inputs)
+    if inplace:
+        granted = _in_place(graph, steps, inputs, outputs, catalogue)
+        elements = [replace(e, inplace=True) if e.node in granted else e for e in elements]
     blocks = _Tree(graph, elements, steps, inputs, outputs).blocks()
     return Plan(tuple(elements), tuple(steps), inputs, outputs, len(graph.nodes), blocks, frozenset(multi))
+
+
+def _in_place(graph: ModelGraph, steps: list[Step], inputs: tuple[int, ...], outputs: tuple[int, ...],
+              catalogue: Mapping[str, LayerFacts]) -> set[int]:
+    """The elements that may overwrite their input: nothing else can see it, and the backward needs it not.
+
+    Their one input is read by them alone (no other step, no named argument, no block's caller: a value a
+    block gives out has a reader outside it), is no model input or output, and is made fresh by its
+    producer: a residual's ⊕ or a layer whose catalogue entry says so (conv, the norms, linear, a sum).
+    """
+    readers: dict[int, int] = {}
+    for s in steps:
+        for j in _reads(s):
+            readers[j] = readers.get(j, 0) + 1
+    made = {s.node: s for s in steps}
+    granted: set[int] = set()
+    for s in steps:
+        if not isinstance(s, Call) or s.refs or s.multi or len(s.inputs) != 1:
+            continue
+        n = graph.node(s.node)
+        j = s.inputs[0]
+        if not catalogue[n.layer].in_place or readers[j] != 1 or j in inputs or j in outputs:
+            continue
+        src = made.get(j)
+        if isinstance(src, Residual) or isinstance(src, Call) and not src.multi and not src.refs and (
+                catalogue[graph.node(j).layer].is_fresh(graph.node(j))):
+            granted.add(s.node)
+    return granted
 
 
 # ---------------------------------------------------------------- the module tree

@@ -11,7 +11,7 @@ from torch import nn
 from .registry import Shape, builds
 
 _PLAIN: dict[str, Callable[[], nn.Module]] = {
-    "relu": nn.ReLU, "relu6": nn.ReLU6, "silu": nn.SiLU, "tanh": nn.Tanh,
+    "silu": nn.SiLU, "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid, "hardswish": nn.Hardswish, "hardsigmoid": nn.Hardsigmoid, "identity": nn.Identity,
 }
 
@@ -19,6 +19,14 @@ _PLAIN: dict[str, Callable[[], nn.Module]] = {
 @builds(*_PLAIN)
 def _activation(node: Node, ins: list[Shape]) -> nn.Module:
     return _PLAIN[node.layer]()
+
+
+_IN_PLACE: dict[str, Callable[[], nn.Module]] = {"relu": nn.ReLU, "relu6": nn.ReLU6}
+
+
+@builds(*_IN_PLACE, in_place=True)  # the plan may switch them in place (`nn.ReLU(inplace=True)`)
+def _in_place_activation(node: Node, ins: list[Shape]) -> nn.Module:
+    return _IN_PLACE[node.layer]()
 
 
 @builds("gelu")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from archlang.dsl.graph import Node
 from torch import nn
 
-from .registry import Shape, builds, by_rank
+from .registry import Shape, always, builds, by_rank
 
 
-@builds("conv")
+@builds("conv", fresh=always)
 def _conv(node: Node, ins: list[Shape]) -> nn.Module:
     a = node.args
     cls = by_rank({1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}, len(ins[0]))

@@ -6,7 +6,7 @@ import torch
 from archlang.dsl.graph import Node
 from torch import nn
 
-from .registry import Shape, builds
+from .registry import Shape, always, builds
 
 
 class TransposedLinear(nn.Module):
@@ -31,7 +31,7 @@ class TransposedLinear(nn.Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-@builds("linear")
+@builds("linear", fresh=always)
 def _linear(node: Node, ins: list[Shape]) -> nn.Module:
     cls = TransposedLinear if node.args["transposed"] else nn.Linear
     return cls(ins[0][-1], node.args["out"], bias=node.args["bias"])

@@ -42,7 +42,12 @@ class Concat(nn.Module):
         return torch.cat(xs, dim=self.dim)
 
 
-@builds("add")
+def _sums(node: Node) -> bool:
+    """A sum is a new tensor (one operand alone is given back as it is); its backward keeps nothing."""
+    return len(node.inputs) > 1 or node.args.get("constant") is not None
+
+
+@builds("add", fresh=_sums)
 def _add(node: Node, ins: list[Shape]) -> nn.Module:
     return Add(node.args.get("constant"))
 

@@ -7,10 +7,10 @@ import torch
 from archlang.dsl.graph import Node
 from torch import nn
 
-from .registry import Shape, builds
+from .registry import Shape, always, builds
 
 
-@builds("batchnorm")
+@builds("batchnorm", fresh=always)
 def _batchnorm(node: Node, ins: list[Shape]) -> nn.Module:
     cls = {1: nn.BatchNorm1d, 2: nn.BatchNorm1d, 3: nn.BatchNorm2d, 4: nn.BatchNorm3d}[len(ins[0])]
     return cls(ins[0][0], eps=node.args["eps"], momentum=node.args["momentum"])
@@ -28,7 +28,12 @@ class DimLayerNorm(nn.LayerNorm):
         return super().forward(x.movedim(self.dim, -1)).movedim(-1, self.dim)
 
 
-@builds("layernorm")
+def _last_dim(node: Node) -> bool:
+    """nn.LayerNorm's output is new; DimLayerNorm's (another dim) is a view, moved back."""
+    return node.args.get("dim", len(node.shape) - 1) == len(node.shape) - 1
+
+
+@builds("layernorm", fresh=_last_dim)
 def _layernorm(node: Node, ins: list[Shape]) -> nn.Module:
     a = node.args
     dim = a.get("dim", len(ins[0]) - 1)
@@ -37,7 +42,7 @@ def _layernorm(node: Node, ins: list[Shape]) -> nn.Module:
     return DimLayerNorm(ins[0][dim], dim + 1, eps=a["eps"], bias=a["bias"])  # skip batch
 
 
-@builds("groupnorm")
+@builds("groupnorm", fresh=always)
 def _groupnorm(node: Node, ins: list[Shape]) -> nn.Module:
     return nn.GroupNorm(node.args["groups"], ins[0][0], eps=node.args["eps"])
 

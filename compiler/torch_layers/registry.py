@@ -14,7 +14,14 @@ a function `call(module, *inputs, **refs)` that the block around the module
 runs in place of `module(...)` (recurrent layers: torch's module, then the
 members picked from its result), so the module itself stays torch's own.
 
-`compiler.plan` reads the `bare` fact through the catalogue it is given, so
+Two more facts decide where an activation runs in place (`nn.ReLU(inplace=True)`,
+as torchvision's): `in_place` — the layer's module has an `inplace` switch
+and may overwrite its input; `fresh` — a use's output is a new tensor (no
+view of another) that autograd does not save for the backward (conv, the
+norms, linear, `add`: their backward needs their inputs, not their output),
+so overwriting it changes no result and no gradient. The plan grants it.
+
+`compiler.plan` reads these facts through the catalogue it is given, so
 the plan itself needs no torch.
 """
 
@@ -37,6 +44,10 @@ def _never(args: Mapping[str, Any]) -> bool:
     return False
 
 
+def _not_fresh(node: Node) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class TorchLayer:
     name: str
@@ -44,9 +55,22 @@ class TorchLayer:
     # Whether a use with these (recorded) arguments keeps its one tensor as a bare parameter.
     bare: Callable[[Mapping[str, Any]], bool] = _never
     call: Callable[..., Any] | None = None  # run in place of `module(...)`: `call(module, *inputs, **refs)`
+    # Whether a use's output is a new tensor, no view, that autograd does not keep for the backward.
+    fresh: Callable[[Node], bool] = _not_fresh
+    in_place: bool = False  # its module has an `inplace` switch: it may overwrite its input
 
     def is_bare(self, args: Mapping[str, Any]) -> bool:
         return self.bare(args)
+
+    def is_fresh(self, node: Node) -> bool:
+        return self.fresh(node)
+
+    def make(self, node: Node, ins: list[Shape], inplace: bool = False) -> nn.Module:
+        """The module of one element; `inplace`: the plan found that it may overwrite its input."""
+        module = self.build(node, ins)
+        if inplace:
+            module.inplace = True  # torch's ReLU, ReLU6 read it at each call; their state_dict is unchanged
+        return module
 
 
 REGISTRY: dict[str, TorchLayer] = {}
@@ -65,10 +89,11 @@ def _initialised(build: Builder) -> Builder:
 
 
 def register(name: str, build: Builder, bare: Callable[[Mapping[str, Any]], bool] = _never,
-             call: Callable[..., Any] | None = None) -> TorchLayer:
+             call: Callable[..., Any] | None = None, fresh: Callable[[Node], bool] = _not_fresh,
+             in_place: bool = False) -> TorchLayer:
     if name in REGISTRY:  # pragma: no cover - a programming error
         raise ValueError(f"layer {name} registered twice")
-    entry = REGISTRY[name] = TorchLayer(name, _initialised(build), bare, call)
+    entry = REGISTRY[name] = TorchLayer(name, _initialised(build), bare, call, fresh, in_place)
     return entry
 
 
@@ -77,12 +102,18 @@ def unregister(name: str) -> TorchLayer:
     return REGISTRY.pop(name)
 
 
+def always(node: Node) -> bool:
+    """`fresh=` of a layer whose every use gives a new tensor that its backward does not keep."""
+    return True
+
+
 def builds(*names: str, bare: Callable[[Mapping[str, Any]], bool] = _never,
-           call: Callable[..., Any] | None = None) -> Callable[[Builder], Builder]:
+           call: Callable[..., Any] | None = None, fresh: Callable[[Node], bool] = _not_fresh,
+           in_place: bool = False) -> Callable[[Builder], Builder]:
     """Register the decorated builder under each of `names`."""
     def decorate(fn: Builder) -> Builder:
         for name in names:
-            register(name, fn, bare, call)
+            register(name, fn, bare, call, fresh, in_place)
         return fn
     return decorate
 
