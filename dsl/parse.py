@@ -331,6 +331,8 @@ def _run(table: dict[int, dict[str, tuple]], start: int, end: int, tokens: Itera
                 children = []
             states.append(table[states[-1]][origin][0])
             values.append(callback(children))
+    # The end of the file: the reductions left, as in the loop above (written out twice, not called,
+    # because the loop's reductions are the parser's hottest path).
     while True:
         shift, reduce = table[states[-1]].get("$END", _NO_ACTION)
         if reduce is None:
