@@ -11,15 +11,12 @@ output.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-from archlang.compiler.codegen import python_source
 from archlang.compiler.lower import lower
-from conftest import SPECS
+from conftest import SPECS, generated_class
 from reference import reference_keys, state_keys
 
 from archlang import dsl
@@ -89,17 +86,7 @@ def test_layer_scale_matters(ref):
 
 
 def test_generated_source_loads_the_same_state_dict_and_matches(ref, tmp_path: Path):
-    g = small(ref)
-    path = tmp_path / "gen_convnext.py"
-    path.write_text(python_source(g))
-    spec = importlib.util.spec_from_file_location("gen_convnext", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    m = getattr(module, g.name)().eval()
+    m = generated_class(small(ref), tmp_path, "convnext")().eval()
     m.load_state_dict(ref["state_dict"], strict=True)
     with torch.no_grad():
         y = m(ref["input"])

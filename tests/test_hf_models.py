@@ -13,16 +13,14 @@ computations.
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 
 import pytest
 import torch
 from archlang.compiler.codegen import python_source
 from archlang.compiler.lower import lower
 from archlang.dsl.dims import Sym
-from conftest import SPECS
+from conftest import SPECS, generated_class
 from reference import reference_keys, state_keys
 
 from archlang import dsl
@@ -47,20 +45,6 @@ def checked(name: str, **params):
 def max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
     assert a.shape == b.shape
     return (a - b).abs().max().item()
-
-
-def generated(graph, tmp_path, tag: str):
-    """The model class of the standalone source `compiler.codegen` writes for `graph`, imported from a file."""
-    path = tmp_path / f"gen_{tag}.py"
-    path.write_text(python_source(graph))
-    spec = importlib.util.spec_from_file_location(f"gen_{tag}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    return getattr(module, graph.name)
 
 
 # ---------------------------------------------------------------- the references
@@ -133,7 +117,7 @@ def test_spec_loads_hugging_faces_weights_and_computes_the_same(name):
 def test_generated_source_loads_hugging_faces_weights_and_computes_the_same(name, tmp_path):
     make, params, inputs_of = CASES[name]
     ref = make()
-    cls = generated(checked(name, **params), tmp_path, name)
+    cls = generated_class(checked(name, **params), tmp_path, name)
     ours = cls().eval()
     ours.load_state_dict(ref.state_dict(), strict=True)
     inputs = inputs_of()
