@@ -40,7 +40,7 @@ import torch
 from archlang.dsl.graph import ModelGraph, Node, Port
 from torch import nn
 
-from .codegen_classes import Instance, Shared, block_arguments, input_sizes, shared_classes
+from .codegen_classes import BlockArguments, Instance, Shared, input_sizes, shared_classes
 from .codegen_ctor import CodegenError, call_text, ctor_args, defaults, init_param_names, is_torch
 from .codegen_sources import Sources
 from .plan import Bare, Block, Call, Element, Enter, ModulePath, Pick, Residual, lowering_plan
@@ -76,6 +76,7 @@ class _Writer:
     def __init__(self, g: ModelGraph):
         self.g = g
         self.plan = lowering_plan(g, REGISTRY)
+        self.block_arguments = BlockArguments(g)
         shapes = {n.id: n.shape for n in g.nodes}
         self.modules: dict[int, nn.Module] = {}
         with torch.device("meta"):  # only the constructor arguments are wanted, not weights
@@ -281,7 +282,7 @@ class _Writer:
         forward = self._forward(b, scope)
         base = "nn.Sequential" if is_list and self.children.get(b.path) else "nn.Module"
         frame = self.frame_at.get(".".join(b.path))
-        values, dflt, lets = block_arguments(self.g, frame) if frame is not None else ({}, {}, {})
+        values, dflt, lets = self.block_arguments(frame) if frame is not None else ({}, {}, {})
         sizes = input_sizes(self.g.node(b.inputs[0]).shape) if b.inputs else {}
         return Instance(b.path, base, init, scope.members, forward, {**values, **sizes}, dflt, tuple(sizes), b.args,
                         lets)

@@ -39,7 +39,7 @@ from typing import Any
 
 from archlang.dsl import ast
 from archlang.dsl.diagnostics import Reporter
-from archlang.dsl.graph import ModelGraph
+from archlang.dsl.graph import ModelGraph, Node
 from archlang.dsl.layers import REGISTRY as LAYERS
 from archlang.dsl.parse import parse
 from archlang.dsl.program import STD
@@ -112,43 +112,60 @@ def _same(a: Any, b: Any) -> bool:
 Lets = dict[str, tuple[str, tuple[str, ...]]]
 
 
-def block_arguments(g: ModelGraph, frame: int) -> tuple[dict[str, Any], dict[str, Any], Lets]:
-    """What a block call's parameters were, as far as its layers tell.
+class BlockArguments:
+    """What each block call's parameters were, as far as its layers tell, for one graph.
 
-    Returns the values of its parameters and `let`s, the parameters' literal defaults, and its `let`s of
-    simple arithmetic as Python (`out = planes * expansion`) with the names they read. A layer of the
-    block's definition given a parameter by name (`conv(planes, 3, stride=stride)`) records the
-    parameter's value among its arguments: that is read back. Parameters no layer argument names
-    directly are not known here. Anything unreadable (a definition whose file is gone) gives nothing.
+    The layers of each block call are indexed once, and each block definition is read once per
+    graph (never across graphs: an edited spec is read afresh by the next codegen).
     """
-    f = g.frames[frame]
-    nodes = [n for n in g.nodes if n.kind == "layer" and _block_frame(g, n.frame) == frame]
-    if not nodes:
-        return {}, {}, {}
-    defn = _definition(nodes[0].span.file, f.name)
-    if defn is None:
-        return {}, {}, {}
-    lets: Lets = {}
-    for stmt in defn.body.stmts:
-        if isinstance(stmt, ast.Let):
-            text = _python(stmt.value)
-            if text is not None:
-                lets[stmt.name] = (text, tuple(_names(stmt.value)))
-    params = [p.name for p in defn.params] + [n for n in lets if n not in {p.name for p in defn.params}]
-    defaults = {p.name: p.default.value for p in defn.params if isinstance(p.default, ast.Literal_)}
-    calls = {(c.span.line, c.span.col): c for c in _layer_calls(defn.body)}
-    values: dict[str, Any] = {}
-    for n in nodes:
-        call = calls.get((n.span.line, n.span.col))
-        layer = LAYERS.get(n.layer)
-        if call is None or layer is None or not call.args:
-            continue
-        names = layer.argument_names()
-        for i, arg in enumerate(call.args):
-            key = arg.name if arg.name is not None else (names[i] if i < len(names) else None)
-            if isinstance(arg.value, ast.Name) and arg.value.id in params and key in n.args:
-                values.setdefault(arg.value.id, n.args[key])
-    return {p: values[p] for p in params if p in values}, defaults, lets
+
+    def __init__(self, g: ModelGraph) -> None:
+        self.g = g
+        self._layers: dict[int, list[Node]] = {}
+        for n in g.nodes:
+            frame = _block_frame(g, n.frame) if n.kind == "layer" else None
+            if frame is not None:
+                self._layers.setdefault(frame, []).append(n)
+        self._definitions: dict[tuple[str, str], ast.BlockDef | None] = {}
+
+    def __call__(self, frame: int) -> tuple[dict[str, Any], dict[str, Any], Lets]:
+        """The values of block call `frame`'s parameters and `let`s, the parameters' literal defaults, and its
+        `let`s of simple arithmetic as Python (`out = planes * expansion`) with the names they read.
+
+        A layer of the block's definition given a parameter by name (`conv(planes, 3, stride=stride)`)
+        records the parameter's value among its arguments: that is read back. Parameters no layer argument
+        names directly are not known here. Anything unreadable (a definition whose file is gone) gives nothing.
+        """
+        nodes = self._layers.get(frame)
+        if not nodes:
+            return {}, {}, {}
+        key = (nodes[0].span.file, self.g.frames[frame].name)
+        if key not in self._definitions:
+            self._definitions[key] = _definition(*key)
+        defn = self._definitions[key]
+        if defn is None:
+            return {}, {}, {}
+        lets: Lets = {}
+        for stmt in defn.body.stmts:
+            if isinstance(stmt, ast.Let):
+                text = _python(stmt.value)
+                if text is not None:
+                    lets[stmt.name] = (text, tuple(_names(stmt.value)))
+        params = [p.name for p in defn.params] + [n for n in lets if n not in {p.name for p in defn.params}]
+        defaults = {p.name: p.default.value for p in defn.params if isinstance(p.default, ast.Literal_)}
+        calls = {(c.span.line, c.span.col): c for c in _layer_calls(defn.body)}
+        values: dict[str, Any] = {}
+        for n in nodes:
+            call = calls.get((n.span.line, n.span.col))
+            layer = LAYERS.get(n.layer)
+            if call is None or layer is None or not call.args:
+                continue
+            names = layer.argument_names()
+            for i, arg in enumerate(call.args):
+                key_ = arg.name if arg.name is not None else (names[i] if i < len(names) else None)
+                if isinstance(arg.value, ast.Name) and arg.value.id in params and key_ in n.args:
+                    values.setdefault(arg.value.id, n.args[key_])
+        return {p: values[p] for p in params if p in values}, defaults, lets
 
 
 def _python(e: Any) -> str | None:
