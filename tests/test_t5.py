@@ -14,9 +14,9 @@ from __future__ import annotations
 import pytest
 import torch
 from archlang.compiler.lower import lower
-from conftest import SPECS
+from conftest import SPECS, generated_class
 from reference import state_keys
-from test_hf_models import TOL, generated, max_diff
+from test_hf_models import TOL, max_diff
 
 from archlang import dsl
 
@@ -95,7 +95,7 @@ def test_spec_loads_hugging_faces_weights_and_computes_the_same_logits():
 
 def test_generated_source_loads_hugging_faces_weights_and_computes_the_same_logits(tmp_path):
     ref = _reference()
-    cls = generated(checked(**SMALL), tmp_path, "t5")
+    cls = generated_class(checked(**SMALL), tmp_path, "t5")
     ours = cls().eval()
     ours.load_state_dict(ref.state_dict(), strict=True)
     ids, dec = _inputs()
