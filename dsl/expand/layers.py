@@ -57,6 +57,12 @@ class _Rule:
     weight: tuple[int, ...] | None
 
 
+def _args_key(positional: Positional, named: Named) -> tuple:
+    """A call's argument values as a key (`plain`); raises `NotPlain` for a tensor or anything unhashable."""
+    return (tuple([plain(v) for v, _ in positional]),
+            tuple([(k, plain(v)) for k, (v, _) in named.items()]) if named else ())
+
+
 def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -75,8 +81,13 @@ class Layers:
     def apply(self, el: ast.LayerCall, layer: Layer, ctx: Ctx, current: Current, label: str | None, first: bool,
               positional: Positional, named: Named) -> Current:
         use = self._use_key(layer, current, positional, named)
-        known = self._uses.get(use) if use is not None else None
-        if known is not None:
+        if use is not None:
+            known = self._uses.get(use)
+            if known is None:
+                # The plainest use (see `_use_key`): one operand, no tensor argument, no `init_std=`, so
+                # the steps for those have nothing to do; its arguments' key is the use's own.
+                args = self._bind(layer, el, positional, named, use[1])
+                known = self._uses[use] = self._rules_for(el, layer, args, [current.type], {})
             rule, recorded = known
             return self._record(el, layer, dict(recorded), _Tensors([current], {}, {}), rule, ctx, label)
         if any(isinstance(v, Value) and v.poisoned for v, _ in [*positional, *named.values()]):
@@ -90,8 +101,6 @@ class Layers:
         if tensors.poisoned:
             return POISON
         rule, recorded = self._infer(el, layer, args, tensors)
-        if use is not None:
-            self._uses[use] = (rule, recorded)
         return self._record(el, layer, {**recorded, **init}, tensors, rule, ctx, label)
 
     @staticmethod
@@ -99,28 +108,29 @@ class Layers:
         """What the steps of `apply` before `_record` depend on, for the plainest use: one operand,
         the current value, and arguments that are all numbers, strings, booleans or lists (no tensor,
         no `init_std=`). None for any other use, which takes every step."""
-        if layer.merge or layer.tensor_args or type(current) is not Value or current.poisoned or "init_std" in named:
+        if layer.merge or layer.tensor_args or type(current) is not Value or current.type is None \
+                or "init_std" in named:
             return None
         try:
-            args = (tuple(plain(v) for v, _ in positional), tuple((k, plain(v)) for k, (v, _) in named.items()))
+            args = _args_key(positional, named)
         except NotPlain:
             return None
         t = current.type
         return (layer.name, args, t.shape, t.dtype, t.channels_first)
 
-    def _bind(self, layer: Layer, el: ast.LayerCall, positional: Positional, named: Named) -> Any:
+    def _bind(self, layer: Layer, el: ast.LayerCall, positional: Positional, named: Named,
+              key: tuple | None = None) -> Any:
         """`bind`, memoised per model on the argument values (Args are frozen): a repeated block binds
-        `batchnorm` or `conv(64, 1, bias=false)` again and again, and pydantic's validation is most of it."""
-        try:
-            key: tuple | None = (layer.name, tuple(plain(v) for v, _ in positional),
-                                 tuple((k, plain(v)) for k, (v, _) in named.items()))
-        except NotPlain:
-            key = None
-        args = self._args.get(key) if key is not None else None
+        `batchnorm` or `conv(64, 1, bias=false)` again and again, and pydantic's validation is most of it.
+        `key` is the arguments' key where the caller has made it already (`_args_key`)."""
+        if key is None:
+            try:
+                key = _args_key(positional, named)
+            except NotPlain:
+                return bind(self.reporter, layer, el, positional, named)
+        args = self._args.get((layer.name, key))
         if args is None:
-            args = bind(self.reporter, layer, el, positional, named)
-            if key is not None:
-                self._args[key] = args
+            args = self._args[(layer.name, key)] = bind(self.reporter, layer, el, positional, named)
         return args
 
     def _init_std(self, layer: Layer, named: Named) -> tuple[dict[str, float], Named]:

@@ -37,8 +37,11 @@ class NotPlain(Exception):
 
 def plain(v: Any) -> Any:
     """`v` as a key part that tells apart what the expansion could tell apart (1, 1.0 and true; 0.0 and -0.0)."""
-    if v is None or isinstance(v, (bool, int, str, Sym)):
-        return (type(v), v)
+    t = type(v)
+    if t is int or t is str or t is bool or v is None:  # most arguments: answered before the general tests
+        return (t, v)
+    if isinstance(v, (bool, int, str, Sym)):
+        return (t, v)
     if isinstance(v, float):
         return (float, repr(v))
     if isinstance(v, (list, tuple)):
