@@ -114,10 +114,17 @@ def record(build: ModelBuild, mark: Mark, result: Any, called: list[str], depth:
     def own(i: int) -> bool:
         return i in inside or i == source
 
+    first, first_frame, first_statement = mark.nodes, mark.frame, mark.statements
     for n in nodes:
-        if not (all(own(i) for i in n["inputs"]) and all(own(i) for i in n["refs"].values())
-                and all(own(i) for i in n["shares"].values())
-                and n["frame"] is not None and n["frame"] >= mark.frame and n["statement"] >= mark.statements):
+        # Most nodes read only the node made just before them, or the input: tell those apart first.
+        for i in n["inputs"]:
+            if not (first <= i or i == source):
+                return None
+        if n["refs"] and not all(own(i) for i in n["refs"].values()):
+            return None
+        if n["shares"] and not all(own(i) for i in n["shares"].values()):
+            return None
+        if n["frame"] is None or n["frame"] < first_frame or n["statement"] < first_statement:
             return None
     if any(f["parent"] is None or f["parent"] < mark.frame for f in frames):
         return None
@@ -155,13 +162,15 @@ def replay(build: ModelBuild, rec: Expansion, level: Level, frame: int, current:
 
     elements: dict[int, Element] = {}
     _copy_level(rec.level, level, elements)
+    nodes, new_elements = build.nodes, build.elements
     for n, el in zip(rec.nodes, rec.elements):
-        build.nodes.append({**n, "id": n["id"] + node_shift, "args": dict(n["args"]),
-                            "inputs": tuple(node(i) for i in n["inputs"]),
-                            "refs": {k: node(i) for k, i in n["refs"].items()},
-                            "shares": {k: node(i) for k, i in n["shares"].items()},
-                            "frame": n["frame"] + frame_shift, "statement": n["statement"] + stmt_shift})
-        build.elements.append(None if el is None else elements[id(el)])
+        refs, shares = n["refs"], n["shares"]
+        nodes.append({**n, "id": n["id"] + node_shift, "args": dict(n["args"]),
+                      "inputs": tuple([new_source if i == source else i + node_shift for i in n["inputs"]]),
+                      "refs": {k: node(i) for k, i in refs.items()} if refs else {},
+                      "shares": {k: node(i) for k, i in shares.items()} if shares else {},
+                      "frame": n["frame"] + frame_shift, "statement": n["statement"] + stmt_shift})
+        new_elements.append(None if el is None else elements[id(el)])
     for f, el in zip(rec.frames, rec.frame_elements):
         build.frames.append({**f, "id": f["id"] + frame_shift, "parent": f["parent"] + frame_shift})
         build.frame_elements.append(elements[id(el)])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import ast
-from ..construct import adopting, trusted
+from ..construct import adopting
 from ..diagnostics import Reporter
 from ..dims import Sym
 from ..graph import Frame, ModelGraph, Node, Port
@@ -101,17 +101,21 @@ class ModelBuild:
     def push_frame(self, kind: str, name: str, element: Element, span: Span, parent: int | None,
                    note: str | None = None, count: int | None = None, label: str | None = None) -> int:
         fid = len(self.frames)
-        self.frames.append(dict(id=fid, kind=kind, name=name, parent=parent, span=span, count=count, note=note))
+        # A frame's fields, in `Frame`'s order; its path is known only once the model is expanded.
+        self.frames.append({"id": fid, "kind": kind, "name": name, "path": "", "parent": parent, "span": span,
+                            "count": count, "note": note})
         self.frame_elements.append(element)
         return fid
 
     def graph(self, file: str, params_used: dict[str, Any], outputs: list[Port]) -> ModelGraph:
         """The finished graph: every node and frame named by its element's path (§6)."""
         # Built from values the expander made itself, so pydantic's validation is skipped (most of a node's cost).
-        make_node, make_frame = adopting(Node), trusted(Frame)
+        make_node, make_frame = adopting(Node), adopting(Frame)
         path = Paths()
         frame_paths = [path(el) for el in self.frame_elements]
         nodes = []
+        params = 0
+        macs: Any = 0
         # Each node keeps its dict of fields as its own: this build is done with them (and so are the block
         # expansions recorded from them), and no two nodes share one.
         for n, el in zip(self.nodes, self.elements):
@@ -121,13 +125,15 @@ class ModelBuild:
                 # A pick or an add has no element of its own: it is named under the frame it sits in.
                 parent = frame_paths[n["frame"]] if n["frame"] is not None else ""
                 n["name"] = (parent + "." if parent else "") + n["name"][1:]
+            params += n["params"]
+            macs = macs + n["macs"]
             nodes.append(make_node(n))
         self.nodes = []
-        frames = [make_frame(**{**f, "path": path}) for f, path in zip(self.frames, frame_paths)]
-        params = sum(n.params for n in nodes)
-        macs: Any = 0
-        for n in nodes:
-            macs = macs + n.macs
+        frames = []
+        for f, frame_path in zip(self.frames, frame_paths):
+            f["path"] = frame_path
+            frames.append(make_frame(f))
+        self.frames = []
         symbols = sorted({s for p in self.inputs for d in p.shape if isinstance(d, Sym) for s in d.symbols})
         return ModelGraph(name=self.name, file=file, params_used=params_used, inputs=self.inputs,
                           outputs=outputs, nodes=nodes, frames=frames, params=params, macs=macs,
