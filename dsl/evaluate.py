@@ -82,13 +82,13 @@ class Evaluator:
                     return v
             elif v is not _UNBOUND and (t is bool or not isinstance(v, int)):
                 return v
-        method = getattr(self, "_" + kind)
-        if expr.kind in ("binop", "unary", "call", "boolop", "ternary"):
+        if kind in _OPERATORS:
             poisoned = self._poisoned_operand(expr, scope)
             if poisoned is not None:
                 return poisoned
+        method = _METHODS.get(kind)
         try:
-            result = method(expr, scope)
+            result = method(self, expr, scope) if method is not None else getattr(self, "_" + kind)(expr, scope)
         except NotConcrete as e:
             raise self.error("E401", expr, form="symbolic", symbol=e) from None
         except RecursionError:
@@ -104,7 +104,7 @@ class Evaluator:
         """Errors upstream poison a value; expressions over it, however deep (`max(n - 1, 1)`), stay quiet
         (no cascade)."""
         for child in _operands(expr):
-            if child.kind in ("binop", "unary", "call", "boolop", "ternary"):
+            if child.kind in _OPERATORS:
                 inner = self._poisoned_operand(child, scope)
                 if inner is not None:
                     return inner
@@ -259,6 +259,13 @@ class Evaluator:
                     raise self.error("E404", e, what="this power", value=f"{a} ** {b}", limit=f"{MAX_INT:,}")
             return a ** b
         raise self.error("E401", e, form="operator", op=op)  # pragma: no cover
+
+
+# The expressions whose operands an error upstream may have poisoned (`_poisoned_operand`).
+_OPERATORS = frozenset({"binop", "unary", "call", "boolop", "ternary"})
+# Each kind of expression's method, looked up once instead of by name on every evaluation.
+_METHODS = {kind: getattr(Evaluator, "_" + kind)
+            for kind in ("literal", "name", "list", "attr", "index", "call", "unary", "boolop", "ternary", "binop")}
 
 
 def _bits(x: int | float) -> int:

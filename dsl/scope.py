@@ -33,8 +33,9 @@ class Scope:
     def lookup(self, name: str) -> Binding | None:
         scope: Scope | None = self
         while scope is not None:
-            if name in scope.names:
-                return scope.names[name]
+            found = scope.names.get(name)  # a binding is never None
+            if found is not None:
+                return found
             scope = scope.parent
         return None
 

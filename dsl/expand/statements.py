@@ -122,19 +122,23 @@ class Walker:
             owner = ctx.level.add(label)
             frame = self.build.push_frame("chain", label, owner, chain.span, ctx.frame)
             inner_ctx = Ctx(ctx.scope.child(), owner.sub, frame, ctx.unit, ctx.in_model)
-        made = len(self.build.nodes)
-        outer = self.build.open_statement()
+        build = self.build
+        made = len(build.nodes)
+        outer = build.open_statement()
+        labelled = real[0] if direct else None  # the one element a label names directly
+        first = True
         try:
-            for i, el in enumerate(chain.elements):
-                el_label = label if (label is not None and direct and el is real[0]) else None
+            for el in chain.elements:
                 try:
-                    current = self.element(el, inner_ctx, current, el_label, first=(i == 0))
+                    current = self.element(el, inner_ctx, current, label if el is labelled else None, first)
                 except DiagnosticError as e:
                     self.absorb(e)
                     current = POISON
+                first = False
         finally:
-            self.build.statement = outer
-        self._note_on_read(chain, current, made)
+            build.statement = outer
+        if len(build.nodes) == made:
+            self._note_on_read(chain, current, made)
         if label is None:
             return current
         result = current if isinstance(current, Value) else POISON
