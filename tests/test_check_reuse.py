@@ -138,3 +138,42 @@ def test_a_call_that_would_nest_too_deep_is_walked_and_reported(request):
     text = blocks + "model M {\n input x: [4]\n L60()\n L0()\n}\n"
     fast, full = _both(lambda: dsl.check_text(text), request)
     assert fast == full and any("E006" in line for line in fast)
+
+
+LISTS = """
+model M {
+    input x: [3, 16, 16]
+    conv(8, [3, 3], stride=[1, 1], padding=[1, 1]) -> relu
+    conv(8, [3, 3], stride=[1, 1], padding=[1, 1])
+}
+"""
+
+
+def test_the_process_memo_of_layer_uses_says_what_a_fresh_check_says(request):
+    # `dsl.expand.layers` keeps plain layer uses for the whole process: a check that finds them kept must
+    # say what one that works them out says, and both what a full walk says.
+    warm = _outcome(dsl.check_file(ROOT / "specs" / "resnet50.arch"))
+    layers.forget_layer_uses()
+    cold = _outcome(dsl.check_file(ROOT / "specs" / "resnet50.arch"))
+    again = _outcome(dsl.check_file(ROOT / "specs" / "resnet50.arch"))
+    request.getfixturevalue("walk_everything")
+    assert warm == cold == again == _outcome(dsl.check_file(ROOT / "specs" / "resnet50.arch"))
+
+
+def test_a_graph_changed_by_its_caller_changes_no_later_check():
+    first = dsl.check_text(LISTS).graph
+    before = _outcome(dsl.check_text(LISTS))
+    for node in first.nodes:
+        for value in node.args.values():
+            if isinstance(value, list):
+                value.append(99)
+    assert _outcome(dsl.check_text(LISTS)) == before
+    convs = [n for n in dsl.check_text(LISTS).graph.nodes if n.layer == "conv"]
+    assert [n.args["kernel"] for n in convs] == [[3, 3], [3, 3]]
+    assert convs[0].args["kernel"] is not convs[1].args["kernel"]
+
+
+def test_a_layer_use_that_fails_is_reported_at_every_check():
+    text = "model M {\n input x: [3, 4, 4]\n conv(8, 9)\n}\n"
+    first, second = dsl.check_text(text), dsl.check_text(text)
+    assert not first.ok and [d.render() for d in first.diagnostics] == [d.render() for d in second.diagnostics]

@@ -13,6 +13,7 @@ pick node per member (`enc.last`). The layer rules themselves live in
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,20 @@ if TYPE_CHECKING:
 
 MAX_PARAMS = 10**13
 MAX_DIM = 2**40
+
+# What the rules said of each plain use of a layer (`Layers._use_key`: the catalogue entry, the arguments
+# as written, the input's type), with the arguments its node records and whether those hold lists. Kept
+# for the whole process: binding and the rules are pure functions of the key, a use that fails is never
+# kept (its error is raised, and reported again at the next check), and an editor rechecking a spec asks
+# the same questions every time. A change made to a catalogue entry while the process runs (a test's
+# monkeypatch of `infer` or `label`) is not seen by a use already kept: `forget_layer_uses()` clears it.
+_USES: dict[tuple, tuple[Any, dict[str, Any], bool]] = {}
+MAX_USES = 4096  # then it starts again: a long session of many specs keeps no more than this
+
+
+def forget_layer_uses() -> None:
+    """Clear the process's memo of plain layer uses (after changing a catalogue entry at run time)."""
+    _USES.clear()
 
 
 @dataclass
@@ -76,20 +91,25 @@ class Layers:
         # block asks the same questions again (ResNet-50's 53 convolutions ask about 20).
         self._rules: dict[tuple, tuple[_Rule, dict[str, Any]]] = {}
         self._args: dict[tuple, Any] = {}  # bound `Args` by layer and argument values (`_bind`)
-        self._uses: dict[tuple, tuple[_Rule, dict[str, Any]]] = {}  # the same, by what was written (`_use_key`)
 
     def apply(self, el: ast.LayerCall, layer: Layer, ctx: Ctx, current: Current, label: str | None, first: bool,
               positional: Positional, named: Named) -> Current:
         use = self._use_key(layer, current, positional, named)
         if use is not None:
-            known = self._uses.get(use)
+            known = _USES.get(use)
             if known is None:
                 # The plainest use (see `_use_key`): one operand, no tensor argument, no `init_std=`, so
                 # the steps for those have nothing to do; its arguments' key is the use's own.
                 args = self._bind(layer, el, positional, named, use[1])
-                known = self._uses[use] = self._rules_for(el, layer, args, [current.type], {})
-            rule, recorded = known
-            return self._record(el, layer, dict(recorded), _Tensors([current], {}, {}), rule, ctx, label)
+                rule, recorded = self._rules_for(el, layer, args, [current.type], {})
+                known = (rule, recorded, any(isinstance(v, (list, dict)) for v in recorded.values()))
+                if len(_USES) >= MAX_USES:
+                    _USES.clear()
+                _USES[use] = known
+            rule, recorded, nested = known
+            # Each node gets arguments of its own, down to their lists: a caller may change a graph it was given.
+            recorded = copy.deepcopy(recorded) if nested else dict(recorded)
+            return self._record(el, layer, recorded, _Tensors([current], {}, {}), rule, ctx, label)
         if any(isinstance(v, Value) and v.poisoned for v, _ in [*positional, *named.values()]):
             return POISON  # an argument failed upstream; its error is already reported
         operands, positional = self._operands(el, layer, ctx, current, first, positional)
@@ -116,7 +136,7 @@ class Layers:
         except NotPlain:
             return None
         t = current.type
-        return (layer.name, args, t.shape, t.dtype, t.channels_first)
+        return (layer, args, t.shape, t.dtype, t.channels_first)
 
     def _bind(self, layer: Layer, el: ast.LayerCall, positional: Positional, named: Named,
               key: tuple | None = None) -> Any:
