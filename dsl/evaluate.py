@@ -60,6 +60,9 @@ class Evaluator:
         # Every member read (`enc.last`, `in.conv1`), so that a block call's recorded expansion can
         # tell whether it read a value from outside itself (`dsl.expand.reuse`).
         self.member_reads: list[Any] = []
+        # Each operator expression's operand names, by id() (`_poisoned_operand`); the expression is kept
+        # beside them, so that no other can take its id while the entry lives.
+        self._roots: dict[int, tuple[ast.Expr, tuple[str, ...]]] = {}
 
     def error(self, code: str, node: ast.Node, hint: str | None = None, **fields) -> DiagnosticError:
         return self.reporter.error(code, node.span, hint, **fields)
@@ -93,29 +96,26 @@ class Evaluator:
             raise self.error("E401", expr, form="symbolic", symbol=e) from None
         except RecursionError:
             raise self.error("E006", expr, limit="the evaluator's") from None
-        if isinstance(result, int) and not isinstance(result, bool) and abs(result) > MAX_INT:
+        t = type(result)
+        if t is bool:
+            return result
+        if (t is int or isinstance(result, int)) and abs(result) > MAX_INT:
             shown = f"{result:.3g}" if abs(result) < 1e300 else "huge"
             raise self.error("E404", expr, what="this number", value=shown, limit=f"{MAX_INT:,}")
-        if isinstance(result, float) and result != result:
+        if (t is float or isinstance(result, float)) and result != result:
             raise self.error("E401", expr, form="nan")
         return result
 
     def _poisoned_operand(self, expr: ast.Expr, scope: Scope) -> Value | None:
         """Errors upstream poison a value; expressions over it, however deep (`max(n - 1, 1)`), stay quiet
         (no cascade)."""
-        for child in _operands(expr):
-            if child.kind in _OPERATORS:
-                inner = self._poisoned_operand(child, scope)
-                if inner is not None:
-                    return inner
-            elif isinstance(child, (ast.Name, ast.Attr, ast.Index)):
-                root = child
-                while isinstance(root, (ast.Attr, ast.Index)):
-                    root = root.obj
-                if isinstance(root, ast.Name):
-                    b = scope.lookup(root.id)
-                    if b is not None and isinstance(b.value, Value) and b.value.poisoned:
-                        return b.value
+        entry = self._roots.get(id(expr))
+        if entry is None or entry[0] is not expr:
+            entry = self._roots[id(expr)] = (expr, _operand_roots(expr))
+        for name in entry[1]:
+            b = scope.lookup(name)
+            if b is not None and isinstance(b.value, Value) and b.value.poisoned:
+                return b.value
         return None
 
     # ---- atoms
@@ -273,6 +273,22 @@ def _bits(x: int | float) -> int:
     return abs(x).bit_length() if isinstance(x, int) else math.frexp(abs(x))[1]
 
 
+def _operand_roots(expr: ast.Expr) -> tuple[str, ...]:
+    """The names an operator expression reads through its operands, however deep, in the order a walk of
+    them meets them: a name itself, or the name under `a.b[0]`; an operand that is an operator is walked."""
+    out: list[str] = []
+    for child in _operands(expr):
+        if child.kind in _OPERATORS:
+            out += _operand_roots(child)
+        elif isinstance(child, (ast.Name, ast.Attr, ast.Index)):
+            root = child
+            while isinstance(root, (ast.Attr, ast.Index)):
+                root = root.obj
+            if isinstance(root, ast.Name):
+                out.append(root.id)
+    return tuple(out)
+
+
 def _operands(e: ast.Expr) -> list[ast.Expr]:
     if isinstance(e, (ast.BinOp, ast.BoolOp)):
         return [e.left, e.right]
@@ -286,6 +302,8 @@ def _operands(e: ast.Expr) -> list[ast.Expr]:
 
 
 def _equal(a: Any, b: Any) -> bool:
+    if type(a) is int and type(b) is int:  # most comparisons: sizes, strides, indices
+        return a == b
     if isinstance(a, Sym) or isinstance(b, Sym):
         return a == b if _number(a) and _number(b) else False
     if type(a) is bool or type(b) is bool:
