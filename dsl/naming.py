@@ -76,7 +76,11 @@ class Paths:
         if prefix is None:
             prefix = self(level.owner) if level.owner is not None else ""
             self._prefixes[id(level)] = prefix
-        key = el.key()
+        key = el.fixed  # `el.key()`, written out: a model has thousands of elements
         if key is None:
-            return prefix
+            key = el.label
+            if key is None:
+                if len(level.elements) == 1:
+                    return prefix
+                key = str(el.index)
         return prefix + "." + key if prefix else key

@@ -109,7 +109,7 @@ class Layers:
             rule, recorded, nested = known
             # Each node gets arguments of its own, down to their lists: a caller may change a graph it was given.
             recorded = copy.deepcopy(recorded) if nested else dict(recorded)
-            return self._record(el, layer, recorded, _Tensors([current], {}, {}), rule, ctx, label)
+            return self._record(el, layer, recorded, (current.node,), None, rule, ctx, label)
         if any(isinstance(v, Value) and v.poisoned for v, _ in [*positional, *named.values()]):
             return POISON  # an argument failed upstream; its error is already reported
         operands, positional = self._operands(el, layer, ctx, current, first, positional)
@@ -121,7 +121,8 @@ class Layers:
         if tensors.poisoned:
             return POISON
         rule, recorded = self._infer(el, layer, args, tensors)
-        return self._record(el, layer, {**recorded, **init}, tensors, rule, ctx, label)
+        return self._record(el, layer, {**recorded, **init}, tuple([v.node for v in tensors.operands]), tensors,
+                            rule, ctx, label)
 
     @staticmethod
     def _use_key(layer: Layer, current: Current, positional: Positional, named: Named) -> tuple | None:
@@ -295,22 +296,24 @@ class Layers:
             if is_concrete(d) and d > MAX_DIM:
                 raise self.reporter.error("E404", el.span, what="a dimension", value=f"{d:,}", limit=f"{MAX_DIM:,}")
 
-    def _record(self, el: ast.LayerCall, layer: Layer, recorded: dict[str, Any], tensors: _Tensors, rule: _Rule,
-                ctx: Ctx, label: str | None) -> Value:
-        """The layer's node, a pick node per member, and the value they make."""
+    def _record(self, el: ast.LayerCall, layer: Layer, recorded: dict[str, Any], inputs: tuple[int, ...],
+                tensors: _Tensors | None, rule: _Rule, ctx: Ctx, label: str | None) -> Value:
+        """The layer's node, a pick node per member, and the value they make. `inputs` are the operands'
+        nodes; `tensors` the values the call was given, None for a plain use (one operand, nothing else)."""
         # What a layer can share is its `weight`, through its one weight argument (`tie=`).
-        shares = {"weight": next(iter(tensors.shares.values())).node} if tensors.shares else {}
-        refs = {k: v.node for k, v in tensors.refs.items()} if tensors.refs else {}
-        node = self.build.add_node("layer", layer.name, recorded, tuple([v.node for v in tensors.operands]),
-                                   rule.out, el.span, ctx.level.add(label), ctx, params=rule.params, macs=rule.macs,
-                                   note=el.note, label=rule.label, refs=refs, shares=shares)
+        shares = {"weight": next(iter(tensors.shares.values())).node} if tensors and tensors.shares else {}
+        refs = {k: v.node for k, v in tensors.refs.items()} if tensors and tensors.refs else {}
+        build = self.build
+        node = build.add_node("layer", layer.name, recorded, inputs, rule.out, el.span, ctx.level.add(label), ctx,
+                              params=rule.params, macs=rule.macs, note=el.note, label=rule.label, refs=refs,
+                              shares=shares)
         if rule.weight is not None:
-            self.build.weights[node] = rule.weight
+            build.weights[node] = rule.weight
         origin = f"the {layer.name} on line {el.span.line}"
         value = Value(node, rule.out, origin)
         if rule.members:
             for index, (name, t) in enumerate(rule.members.items(), start=1):
-                pick = self.build.add_node("member", "pick", {"index": index, "member": name}, (node,), t, el.span,
-                                           None, ctx, name=f"@{name}", label=f".{name}")
+                pick = build.add_node("member", "pick", {"index": index, "member": name}, (node,), t, el.span,
+                                      None, ctx, name=f"@{name}", label=f".{name}")
                 value.members[name] = Value(pick, t, origin=f"`.{name}` of {origin}")
         return value

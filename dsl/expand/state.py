@@ -77,13 +77,17 @@ class ModelBuild:
                  element: Element | None, ctx: Ctx, *, name: str = "", params: int = 0, macs: Any = 0,
                  note: str | None = None, label: str = "", refs: dict[str, int] | None = None,
                  shares: dict[str, int] | None = None) -> int:
+        """The new node's id. `refs` and `shares`, where given, become the node's own (no copy is made)."""
         if len(self.nodes) >= MAX_NODES:
             raise self.reporter.error("E405", span, limit=f"{MAX_NODES:,}")
         nid = len(self.nodes)
         # A node's fields, in `Node`'s order; the `Node` itself is made once, named, in `graph`.
+        shape = t.shape
         self.nodes.append({"id": nid, "kind": kind, "layer": layer, "name": name, "args": args,
-                           "inputs": tuple(inputs), "refs": refs or {}, "shares": shares or {},
-                           "shape": tuple(t.shape), "dtype": t.dtype, "params": params, "macs": macs,
+                           "inputs": inputs if type(inputs) is tuple else tuple(inputs),
+                           "refs": {} if refs is None else refs, "shares": {} if shares is None else shares,
+                           "shape": shape if type(shape) is tuple else tuple(shape), "dtype": t.dtype,
+                           "params": params, "macs": macs,
                            "span": span, "note": note, "label": label, "frame": ctx.frame,
                            "statement": self.statement})
         self.elements.append(element)
