@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from types import MemberDescriptorType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -76,23 +77,59 @@ def adopting(cls: type[M]) -> Callable[[dict[str, Any]], M]:
     when it holds every field in declared order (the graph's nodes are built so)."""
     make = trusted(cls)
     names = tuple(cls.model_fields)
-    every = frozenset(names)
     if make == cls.model_construct:
         return lambda data: make(**data)
-    new = cls.__new__
-    setattr_ = object.__setattr__
+    keep = in_order(cls)
 
     def adopt(data: dict[str, Any]) -> M:
         if tuple(data) != names:
             return make(**data)
-        m = new(cls)
-        setattr_(m, "__dict__", data)
-        setattr_(m, "__pydantic_fields_set__", set(every))
-        setattr_(m, "__pydantic_extra__", None)
-        setattr_(m, "__pydantic_private__", None)
-        return m
+        return keep(data)
 
     return adopt
+
+
+@cache
+def in_order(cls: type[M]) -> Callable[[dict[str, Any]], M]:
+    """`adopting(cls)` for a caller that made the dict itself with every field in declared order, so
+    the order is not looked at again (the checker names every node and frame of a graph through it)."""
+    make = trusted(cls)
+    if make == cls.model_construct:
+        return lambda data: make(**data)
+    every = frozenset(cls.model_fields)
+    new = cls.__new__
+    setattr_ = object.__setattr__
+    # pydantic keeps these three in slots: their descriptors set them without `setattr`'s lookup.
+    slots = [_slot(cls, n) for n in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")]
+    if any(s is None for s in slots):
+        def keep(data: dict[str, Any]) -> M:
+            m = new(cls)
+            setattr_(m, "__dict__", data)
+            setattr_(m, "__pydantic_fields_set__", set(every))
+            setattr_(m, "__pydantic_extra__", None)
+            setattr_(m, "__pydantic_private__", None)
+            return m
+        return keep
+    fields_set, extra, private = slots
+
+    def keep_fast(data: dict[str, Any]) -> M:
+        m = new(cls)
+        setattr_(m, "__dict__", data)
+        fields_set(m, set(every))
+        extra(m, None)
+        private(m, None)
+        return m
+
+    return keep_fast
+
+
+def _slot(cls: type, name: str) -> Callable[[Any, Any], None] | None:
+    """The setter of slot `name` as `cls` inherits it; None where it is no plain slot."""
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            found = klass.__dict__[name]
+            return found.__set__ if isinstance(found, MemberDescriptorType) else None
+    return None
 
 
 def _shared(value: Any) -> bool:

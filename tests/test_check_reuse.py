@@ -177,3 +177,17 @@ def test_a_layer_use_that_fails_is_reported_at_every_check():
     text = "model M {\n input x: [3, 4, 4]\n conv(8, 9)\n}\n"
     first, second = dsl.check_text(text), dsl.check_text(text)
     assert not first.ok and [d.render() for d in first.diagnostics] == [d.render() for d in second.diagnostics]
+
+
+@pytest.mark.parametrize("path", [ROOT / "specs" / "resnet50.arch", ROOT / "specs" / "t5_small.arch"],
+                         ids=lambda p: p.stem)
+def test_every_node_and_frame_holds_its_fields_in_declared_order(path):
+    # The checker adopts each node's and frame's dict of fields without looking at its order again
+    # (`construct.in_order`): what made the dicts must have written them so.
+    from archlang.dsl.graph import Frame, Node
+    res = dsl.check_file(path, all_models=True)
+    assert res.models
+    for g in res.models:
+        assert all(list(n.__dict__) == list(Node.model_fields) for n in g.nodes)
+        assert all(list(f.__dict__) == list(Frame.model_fields) for f in g.frames)
+        assert all(n.model_fields_set == set(Node.model_fields) for n in g.nodes)

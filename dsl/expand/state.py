@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import ast
-from ..construct import adopting
+from ..construct import in_order
 from ..diagnostics import Reporter
 from ..dims import Sym
 from ..graph import Frame, ModelGraph, Node, Port
@@ -114,7 +114,8 @@ class ModelBuild:
     def graph(self, file: str, params_used: dict[str, Any], outputs: list[Port]) -> ModelGraph:
         """The finished graph: every node and frame named by its element's path (§6)."""
         # Built from values the expander made itself, so pydantic's validation is skipped (most of a node's cost).
-        make_node, make_frame = adopting(Node), adopting(Frame)
+        # add_node, push_frame and a replay's copies all write every field in the class's order.
+        make_node, make_frame = in_order(Node), in_order(Frame)
         path = Paths()
         frame_paths = [path(el) for el in self.frame_elements]
         nodes = []
