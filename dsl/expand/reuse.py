@@ -164,12 +164,22 @@ def replay(build: ModelBuild, rec: Expansion, level: Level, frame: int, current:
     _copy_level(rec.level, level, elements)
     nodes, new_elements = build.nodes, build.elements
     for n, el in zip(rec.nodes, rec.elements):
-        refs, shares = n["refs"], n["shares"]
-        nodes.append({**n, "id": n["id"] + node_shift, "args": dict(n["args"]),
-                      "inputs": tuple([new_source if i == source else i + node_shift for i in n["inputs"]]),
-                      "refs": {k: node(i) for k, i in refs.items()} if refs else {},
-                      "shares": {k: node(i) for k, i in shares.items()} if shares else {},
-                      "frame": n["frame"] + frame_shift, "statement": n["statement"] + stmt_shift})
+        # A copy of the recorded fields (their order kept), then the ones that move.
+        copy = n.copy()
+        copy["id"] += node_shift
+        copy["args"] = copy["args"].copy()
+        inputs = copy["inputs"]
+        if len(inputs) == 1:  # most nodes
+            i = inputs[0]
+            copy["inputs"] = (new_source if i == source else i + node_shift,)
+        else:
+            copy["inputs"] = tuple([new_source if i == source else i + node_shift for i in inputs])
+        refs, shares = copy["refs"], copy["shares"]
+        copy["refs"] = {k: node(i) for k, i in refs.items()} if refs else {}
+        copy["shares"] = {k: node(i) for k, i in shares.items()} if shares else {}
+        copy["frame"] += frame_shift
+        copy["statement"] += stmt_shift
+        nodes.append(copy)
         new_elements.append(None if el is None else elements[id(el)])
     for f, el in zip(rec.frames, rec.frame_elements):
         build.frames.append({**f, "id": f["id"] + frame_shift, "parent": f["parent"] + frame_shift})
