@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import types
 import typing
+from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,7 +30,7 @@ Named = dict[str, tuple[Any, ast.Arg]]
 
 def bind(reporter: Reporter, layer: Layer, el: ast.LayerCall, positional: Positional, named: Named) -> Any:
     """`layer.Args` built from the call's arguments, or a diagnostic raised at the argument to blame."""
-    fields = [f for f in layer.Args.model_fields if f not in layer.named_only]
+    every, fields = _fields(layer.Args, layer.named_only)
     data: dict[str, Any] = {}
     spans: dict[str, ast.Arg] = {}
     if layer.variadic:
@@ -44,7 +45,7 @@ def bind(reporter: Reporter, layer: Layer, el: ast.LayerCall, positional: Positi
             data[fname] = value
             spans[fname] = arg
     for name, (value, arg) in named.items():
-        if name not in layer.Args.model_fields:
+        if name not in every:
             raise reporter.error("E105", arg.span, layer=layer.name, name=name,
                                  hint=did_you_mean(name, layer.argument_names()) or arg_list(layer))
         if name in data:
@@ -66,6 +67,12 @@ def bind(reporter: Reporter, layer: Layer, el: ast.LayerCall, positional: Positi
         span = spans[fname].value.span if fname in spans else el.span
         raise reporter.error("E107", span, layer=layer.name, name=fname, expected=expected_words(layer, fname),
                              got=value_words(data.get(fname))) from None
+
+
+@cache
+def _fields(args: type, named_only: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """An `Args` class's fields, and those a positional argument may fill, in order (asked at every bind)."""
+    return frozenset(args.model_fields), tuple(f for f in args.model_fields if f not in named_only)
 
 
 def expected_words(layer: Layer, name: str) -> str:

@@ -293,7 +293,7 @@ class Layers:
             raise self.reporter.error("E404", el.span, what=f"the parameter count of {layer.name}",
                                       value=f"{params:,}", limit=f"{MAX_PARAMS:,}")
         for d in out.shape:
-            if is_concrete(d) and d > MAX_DIM:
+            if (type(d) is int or is_concrete(d)) and d > MAX_DIM:
                 raise self.reporter.error("E404", el.span, what="a dimension", value=f"{d:,}", limit=f"{MAX_DIM:,}")
 
     def _record(self, el: ast.LayerCall, layer: Layer, recorded: dict[str, Any], inputs: tuple[int, ...],
