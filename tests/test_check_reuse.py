@@ -2,7 +2,8 @@
 
 `dsl.expand.reuse` copies a block call's recorded expansion for a later call
 with the same block, arguments and input type, and `dsl.expand.layers`
-memoises a layer use by its written arguments and input type. Each spec here
+memoises a layer use by its written arguments and input type, for the whole
+process (so a check may find uses an earlier one kept). Each spec here
 is checked twice, with the shortcuts and with them turned off, and the two
 results must match exactly: every node and frame with all its fields
 (names, shapes, arguments, spans, notes, statements) and in the same field
