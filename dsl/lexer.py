@@ -35,6 +35,8 @@ class Tok(NamedTuple):
 
 
 _new = tuple.__new__  # `Tok(...)` without NamedTuple's Python-level __new__: a third of a token's cost
+# The roles of `Scanner.roles`.
+_IGNORED, _MULTILINE, _NAME, _NUMBER, _OPENER, _CLOSER = "ignored", "multiline", "name", "number", "opener", "closer"
 
 
 class Scanner:
@@ -44,8 +46,14 @@ class Scanner:
                  multiline: frozenset[str], max_tokens: int, max_digits: int) -> None:
         self.pattern = pattern  # blanks, then every terminal, one alternation in lark's order of preference
         self.keywords = keywords  # NAME text → the keyword's kind (lark's `UnlessCallback`)
-        self.ignored = ignored  # COMMENT and whitespace
-        self.multiline = multiline  # kinds whose text may hold a newline
+        # What a kind asks of `scan` beyond making its token; `ignored` (COMMENT and blanks) and
+        # `multiline` (kinds whose text may hold a newline: _SEP, and any lark cannot rule out) from lark.
+        self.roles = {kind: _IGNORED for kind in ignored}
+        for kinds, role in ((multiline - ignored, _MULTILINE), (("NAME",), _NAME), (("INT", "FLOAT"), _NUMBER),
+                            (OPENERS, _OPENER), (CLOSERS, _CLOSER)):
+            for kind in kinds:
+                assert kind not in self.roles, kind
+                self.roles[kind] = role
         self.max_tokens = max_tokens
         self.max_digits = max_digits
 
@@ -55,7 +63,7 @@ class Scanner:
         Fills `comments` (line → the comment's text) as lark's path does. None where the text has
         an error the lexer or the layout pass reports; see the module docstring.
         """
-        keywords, ignored, multiline = self.keywords, self.ignored, self.multiline
+        keywords, roles = self.keywords, self.roles
         max_tokens, max_digits = self.max_tokens, self.max_digits
         kinds: list[str] = []
         toks: list[Tok] = []
@@ -68,48 +76,47 @@ class Scanner:
             if m.start() != pos:  # a character no terminal matches
                 return None
             kind = m.lastgroup
-            value = m.group(kind)  # the token, without the whitespace before it
+            value = m.group(kind)  # the token, without the blanks before it
             pos = m.end()
-            start = pos - len(value)
-            if kind in ignored:
-                if kind == "COMMENT":
-                    body = value[1:].strip()
-                    if body:
-                        comments[line] = body
+            role = roles.get(kind)  # None for most tokens: they need none of the checks below
+            if role is _IGNORED:
+                if kind == "COMMENT" and (body := value[1:].strip()):
+                    comments[line] = body
                 continue
             count += 1
             if count > max_tokens:
                 return None
-            column = start - line_start + 1
-            if kind in multiline and "\n" in value:
+            column = pos - len(value) - line_start + 1
+            if role is _MULTILINE and "\n" in value:
                 start_line = line
                 line += value.count("\n")
-                line_start = start + value.rindex("\n") + 1
+                line_start = pos - len(value) + value.rindex("\n") + 1
                 tok = _new(Tok, (start_line, column, line, pos - line_start + 1, 0, value))
             else:
-                tok = _new(Tok, (line, column, line, column + pos - start, 0, value))
-            if kind == "_SEP":  # as `Layout.process`
-                if (stack and stack[-1] != "LBRACE") or prev is None or prev in OPENS_LINE:
-                    continue
-                if pending is None:
+                tok = _new(Tok, (line, column, line, column + len(value), 0, value))
+            if role is None:
+                pass
+            elif role is _NAME:
+                kind = keywords.get(value, kind)
+            elif kind == "_SEP":  # as `Layout.process`
+                if not ((stack and stack[-1] != "LBRACE") or prev is None or prev in OPENS_LINE) and pending is None:
                     pending = tok
                 continue
-            if kind == "NAME":
-                kind = keywords.get(value, kind)
-            elif (kind == "INT" or kind == "FLOAT") and len(value) > max_digits:
-                return None
+            elif role is _NUMBER:
+                if len(value) > max_digits:
+                    return None
+            elif role is _OPENER:
+                stack.append(kind)
+                if len(stack) > MAX_NESTING:
+                    return None
+            elif role is _CLOSER:
+                if not stack or stack.pop() != CLOSERS[kind]:
+                    return None
             if pending is not None:
                 if kind not in CONTINUES:
                     kinds.append("_SEP")
                     toks.append(pending)
                 pending = None
-            if kind in OPENERS:
-                stack.append(kind)
-                if len(stack) > MAX_NESTING:
-                    return None
-            elif kind in CLOSERS:
-                if not stack or stack.pop() != CLOSERS[kind]:
-                    return None
             kinds.append(kind)
             toks.append(tok)
             prev = kind

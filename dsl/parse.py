@@ -260,12 +260,12 @@ _SOME_TOKENS = re.compile(r'#[^\n]*|"(?:[^"\\\n]|\\.)*"|[A-Za-z0-9_.]+|->|\*\*|/
 
 
 def _span_at(file: str, line: int, col: int, width: int = 1) -> Span:
-    return _SPAN(file=file, line=line, col=col, end_line=line, end_col=col + width)
+    return _new_span(file, line, col, line, col + width)
 
 
 def _token_span(file: str, tok: Token) -> Span:
-    return _SPAN(file=file, line=tok.line, col=tok.column, end_line=tok.end_line or tok.line,
-                end_col=tok.end_column or tok.column + len(tok.value))
+    return _new_span(file, tok.line, tok.column, tok.end_line or tok.line,
+                     tok.end_column or tok.column + len(tok.value))
 
 
 def _bracket_error(e: BracketError, file: str, reporter: Reporter) -> DiagnosticError:
@@ -346,36 +346,83 @@ def _hint_for(tok: Token, expected: set[str]) -> str | None:
     return None
 
 
-# Constructors of the AST's classes (see `dsl.construct`), looked up once.
-_SPAN = trusted(Span)
-_Arg = trusted(ast.Arg)
-_Attr = trusted(ast.Attr)
-_BinOp = trusted(ast.BinOp)
-_BlockDef = trusted(ast.BlockDef)
-_Body = trusted(ast.Body)
-_BoolOp = trusted(ast.BoolOp)
-_Call = trusted(ast.Call)
-_Chain = trusted(ast.Chain)
-_File = trusted(ast.File)
-_Group = trusted(ast.Group)
-_If = trusted(ast.If)
-_Import = trusted(ast.Import)
-_Index = trusted(ast.Index)
-_InputDecl = trusted(ast.InputDecl)
-_LayerCall = trusted(ast.LayerCall)
-_Let = trusted(ast.Let)
-_ListLit = trusted(ast.ListLit)
-_Literal = trusted(ast.Literal_)
-_ModelDef = trusted(ast.ModelDef)
-_Name = trusted(ast.Name)
-_Output = trusted(ast.Output)
-_Parallel = trusted(ast.Parallel)
-_Param = trusted(ast.Param)
-_Repeat = trusted(ast.Repeat)
-_Residual = trusted(ast.Residual)
-_TensorType = trusted(ast.TensorType)
-_Ternary = trusted(ast.Ternary)
-_UnaryOp = trusted(ast.UnaryOp)
+_REQUIRED = object()  # in `_constructor`'s template: a field each call passes
+
+
+def _constructor(cls: type) -> Callable[..., Any]:
+    """`trusted(cls)` (see `dsl.construct`) for calls that pass every required field, as `ToAst`'s do.
+
+    The very same instance (fields in declared order, defaults filled in, the fields passed as the
+    fields-set), made by updating a copy of one dict of the defaults rather than looking at each field
+    on every call: most nodes leave `kind` and `note` to their defaults, and a parse makes hundreds.
+    Where a default would have to be copied, or `trusted` does not take the short way, it is `trusted`.
+    """
+    make = trusted(cls)
+    fields = cls.model_fields
+    if make == cls.model_construct or not all(
+            f.is_required() or isinstance(f.default, (str, int, float, bool, type(None))) for f in fields.values()):
+        return make
+    template = {name: _REQUIRED if f.is_required() else f.default for name, f in fields.items()}
+    new = cls.__new__
+    setattr_ = object.__setattr__
+
+    def construct(**values: Any) -> Any:
+        m = new(cls)
+        data = template.copy()
+        data.update(values)
+        setattr_(m, "__dict__", data)
+        setattr_(m, "__pydantic_fields_set__", set(values))
+        setattr_(m, "__pydantic_extra__", None)
+        setattr_(m, "__pydantic_private__", None)
+        return m
+    return construct
+
+
+def _new_span(file: str, line: int, col: int, end_line: int, end_col: int) -> Span:
+    """`trusted(Span)(file=…, …, end_col=…)`: every node has a span, so this is the parse's commonest
+    constructor, written out for `Span`'s five fields (in declared order, all set)."""
+    span = _new(Span)
+    _setattr(span, "__dict__", {"file": file, "line": line, "col": col, "end_line": end_line, "end_col": end_col})
+    _setattr(span, "__pydantic_fields_set__", set(_SPAN_FIELDS))
+    _setattr(span, "__pydantic_extra__", None)
+    _setattr(span, "__pydantic_private__", None)
+    return span
+
+
+_new = Span.__new__
+_setattr = object.__setattr__
+_SPAN_FIELDS = frozenset(Span.model_fields)
+assert tuple(Span.model_fields) == ("file", "line", "col", "end_line", "end_col")
+
+# The constructors of the AST's classes, made once.
+_Arg = _constructor(ast.Arg)
+_Attr = _constructor(ast.Attr)
+_BinOp = _constructor(ast.BinOp)
+_BlockDef = _constructor(ast.BlockDef)
+_Body = _constructor(ast.Body)
+_BoolOp = _constructor(ast.BoolOp)
+_Call = _constructor(ast.Call)
+_Chain = _constructor(ast.Chain)
+_File = _constructor(ast.File)
+_Group = _constructor(ast.Group)
+_If = _constructor(ast.If)
+_Import = _constructor(ast.Import)
+_Index = _constructor(ast.Index)
+_InputDecl = _constructor(ast.InputDecl)
+_LayerCall = _constructor(ast.LayerCall)
+_Let = _constructor(ast.Let)
+_ListLit = _constructor(ast.ListLit)
+_Literal = _constructor(ast.Literal_)
+_ModelDef = _constructor(ast.ModelDef)
+_Name = _constructor(ast.Name)
+_Output = _constructor(ast.Output)
+_Parallel = _constructor(ast.Parallel)
+_Param = _constructor(ast.Param)
+_Repeat = _constructor(ast.Repeat)
+_Residual = _constructor(ast.Residual)
+_TensorType = _constructor(ast.TensorType)
+_Ternary = _constructor(ast.Ternary)
+_UnaryOp = _constructor(ast.UnaryOp)
 
 
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
@@ -413,7 +460,7 @@ class ToAst:
     def _span(self, meta) -> Span:
         if meta is None:
             return _span_at(self.file, 1, 1)
-        return _SPAN(file=self.file, line=meta[0], col=meta[1], end_line=meta[2], end_col=meta[3])
+        return _new_span(self.file, meta[0], meta[1], meta[2], meta[3])
 
     def _tspan(self, tok: Token) -> Span:
         return _token_span(self.file, tok)
