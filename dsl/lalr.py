@@ -53,9 +53,10 @@ class FastParser:
         rules = {arg for actions in parse_table.states.values() for action, arg in actions.values()
                  if action is not Shift}
         compiled = {rule: _compile(rule, builder) for rule in rules}
-        self.actions: dict[int, dict[str, Any]] = {
-            state: {kind: arg if action is Shift else compiled[arg] for kind, (action, arg) in actions.items()}
-            for state, actions in parse_table.states.items()}
+        assert sorted(parse_table.states) == list(range(len(parse_table.states)))  # so, a list of rows
+        self.actions: list[dict[str, Any]] = [
+            {kind: arg if action is Shift else compiled[arg] for kind, (action, arg) in actions.items()}
+            for _, actions in sorted(parse_table.states.items())]
         # (state below, state on top, next kind) → the state after the chain of pass-through reductions
         # there (an atom is handed up through ten `?rule`s), found once and remembered.
         self.passes: dict[tuple[int, int, str], int] = {}
@@ -63,27 +64,29 @@ class FastParser:
     def run(self, kinds: list[str], toks: list, builder: Any) -> Any | None:
         """The value of the start rule over `toks` (of `kinds`), or None; see the module docstring."""
         actions, passes, end = self.actions, self.passes, self.end
-        states = [self.start]
+        state = self.start  # the top of `states`
+        states = [state]
         values: list = []
         metas: list = []  # the container of each value, as in the module docstring
         kinds.append("$END")
         toks.append(None)
         for kind, tok in zip(kinds, toks):
             while True:
-                act = actions[states[-1]].get(kind)
+                act = actions[state].get(kind)
                 if act.__class__ is int:
                     states.append(act)
+                    state = act
                     values.append(tok)
                     metas.append(tok)
                     break
                 if act is None:
                     return None
                 if act.__class__ is str:
-                    key = (states[-2], states[-1], kind)
-                    top = passes.get(key)
-                    if top is None:
-                        top = passes[key] = self._pass_through(*key)
-                    states[-1] = top
+                    key = (states[-2], state, kind)
+                    state = passes.get(key)
+                    if state is None:
+                        state = passes[key] = self._pass_through(*key)
+                    states[-1] = state
                     continue
                 size, origin, build, levels, i, j = act
                 if size:

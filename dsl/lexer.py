@@ -73,11 +73,12 @@ class Scanner:
         pos = line_start = count = 0
         line = 1
         for m in self.pattern.finditer(text):
-            if m.start() != pos:  # a character no terminal matches
+            start, end = m.span()
+            if start != pos:  # a character no terminal matches
                 return None
+            pos = end
             kind = m.lastgroup
             value = m.group(kind)  # the token, without the blanks before it
-            pos = m.end()
             role = roles.get(kind)  # None for most tokens: they need none of the checks below
             if role is _IGNORED:
                 if kind == "COMMENT" and (body := value[1:].strip()):

@@ -23,7 +23,7 @@ from copy import copy
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -33,11 +33,12 @@ from . import ast
 from .construct import trusted
 from .diagnostics import DiagnosticError, Reporter
 from .lalr import FastParser
-from .lexer import Scanner
+from .lexer import Scanner, Tok
 from .postlex import CLOSING, MAX_NESTING, BracketError, Layout
 from .source import Span, source_lines
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
+M = TypeVar("M", bound=ast.Node)
 
 # Terminal names as a user reads them.
 WORDS = {
@@ -391,6 +392,19 @@ def _new_span(file: str, line: int, col: int, end_line: int, end_col: int) -> Sp
 
 _new = Span.__new__
 _setattr = object.__setattr__
+
+
+def _updated(node: M, changes: dict[str, Any]) -> M:
+    """`node.model_copy(update=changes)` for an AST node (no extra fields, no private attributes): the
+    same new instance, without pydantic's generic copy."""
+    copied = node.__class__.__new__(node.__class__)
+    data = node.__dict__.copy()
+    data.update(changes)
+    _setattr(copied, "__dict__", data)
+    _setattr(copied, "__pydantic_fields_set__", node.__pydantic_fields_set__ | changes.keys())
+    _setattr(copied, "__pydantic_extra__", None)
+    _setattr(copied, "__pydantic_private__", None)
+    return copied
 _SPAN_FIELDS = frozenset(Span.model_fields)
 assert tuple(Span.model_fields) == ("file", "line", "col", "end_line", "end_col")
 
@@ -462,8 +476,9 @@ class ToAst:
             return _span_at(self.file, 1, 1)
         return _new_span(self.file, meta[0], meta[1], meta[2], meta[3])
 
-    def _tspan(self, tok: Token) -> Span:
-        return _token_span(self.file, tok)
+    def _tspan(self, tok: Token | Tok) -> Span:
+        # (`_token_span` without its fallbacks: a token from a lexer knows where it ends.)
+        return _new_span(self.file, tok.line, tok.column, tok.end_line, tok.end_column)
 
     # ---- top level
     def start(self, meta, *items):
@@ -509,7 +524,7 @@ class ToAst:
         return tok
 
     def labelled(self, meta, name, chain):
-        return chain.model_copy(update={"label": name.value, "label_span": self._tspan(name), "span": self._span(meta)})
+        return _updated(chain, {"label": name.value, "label_span": self._tspan(name), "span": self._span(meta)})
 
     def chain(self, meta, *parts):
         elements = parts[::2]  # between them, the arrows
@@ -522,7 +537,7 @@ class ToAst:
                 note = self.comments.get(el.span.end_line)
                 if note is None and el.span.line != el.span.end_line:
                     note = self.comments.get(el.span.line)
-            noted.append(el.model_copy(update={"note": note}) if note else el)
+            noted.append(_updated(el, {"note": note}) if note else el)
         return _Chain(span=self._span(meta), elements=noted)
 
     # ---- elements
