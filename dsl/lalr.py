@@ -33,18 +33,17 @@ MAX_DEPTH = 100
 
 _DEPTH = itemgetter(4)
 
-# The callback of one rule: (the AST builder, the raw children, the node's position) → its value.
-Build = Callable[[Any, list, tuple], Any]
-
-
 class FastParser:
     """Lark's LALR table, compiled for `run`.
 
     `actions[state][kind]`: for a shift, the next state (an int); for a reduction that hands its one
     child up unchanged, value and position (`?expr: ternary`, most reductions), the rule's origin (a
-    str); for any other reduction, (length, origin, build, levels, first, last): `build` makes the
-    value, `levels` is 1 where the rule adds a level to the tree, and the children at `first` and
-    `last` are all that may be trees (or -1: more may be). Nonterminals map to their goto state.
+    str); for any other reduction, (length, origin, select, method, first, last): `select` (None:
+    take them all) picks the children lark's node would hold from the raw ones, `method` (of the AST
+    builder, called as `method(builder, position, *children)`) makes the value from them, or is None
+    where the children are the value (a spliced `_rule`'s list, a `?rule`'s one child); the children
+    at `first` and `last` are all that may be trees (or -1: more may be). Nonterminals map to their
+    goto state.
     """
 
     def __init__(self, parse_table, builder: type) -> None:
@@ -88,7 +87,7 @@ class FastParser:
                         state = passes[key] = self._pass_through(*key)
                     states[-1] = state
                     continue
-                size, origin, build, levels, i, j = act
+                size, origin, select, method, i, j = act
                 if size:
                     children = values[-size:]
                     del values[-size:]
@@ -102,10 +101,12 @@ class FastParser:
                         if other > depth:
                             depth = other
                     first, last = ms[0], ms[-1]
-                    meta = (first[0], first[1], last[2], last[3], depth + levels)
+                    meta = (first[0], first[1], last[2], last[3], depth if method is None else depth + 1)
                 else:  # only the start rule is empty, and it is no one's child
                     children, meta = [], None
-                value = build(builder, children, meta)
+                if select is not None:
+                    children = select(children)
+                value = children if method is None else method(builder, meta, *children)
                 state = actions[states[-1]][origin]
                 if state == end:
                     return value if meta is None or meta[4] <= MAX_DEPTH else None
@@ -131,22 +132,18 @@ def _compile(rule: Rule, builder: type) -> Any:
     inlines = any(inline for _, inline, _ in kept)
     single = not inlines and len(kept) + sum(n for _, _, n in kept) + nones_after == 1
     if origin.startswith("_"):  # spliced into its parent: the value is the list of its children
-        if _selector(kept, nones_after, size) is None:
-            return size, origin, lambda b, c, m: c, 0, *deep
-        splice = _spliced(kept, nones_after)
-        return size, origin, lambda b, c, m: splice(c), 0, *deep
+        select = _selector(kept, nones_after, size)
+        return size, origin, None if select is None else _spliced(kept, nones_after), None, *deep
     if rule.options.expand1 and not rule.alias:
         assert single, f"{rule}: a `?rule` whose length varies"
         if size == 1 and kept == [(0, False, 0)]:
             return origin
+        if len(kept) == 1 and kept[0][1:] == (False, 0):  # `"(" expr ")"`: the child itself
+            return size, origin, itemgetter(kept[0][0]), None, *deep
         select = _selector(kept, nones_after, size)
-        return size, origin, lambda b, c, m: select(c)[0], 0, *deep
+        return size, origin, lambda c: select(c)[0], None, *deep
     assert size or origin == "start", f"{rule}: an empty rule below the start"
-    method = getattr(builder, rule.alias or origin)
-    select = _selector(kept, nones_after, size)
-    if select is None:
-        return size, origin, lambda b, c, m: method(b, m, *c), 1, *deep
-    return size, origin, lambda b, c, m: method(b, m, *select(c)), 1, *deep
+    return size, origin, _selector(kept, nones_after, size), getattr(builder, rule.alias or origin), *deep
 
 
 def _kept(rule: Rule) -> tuple[list[tuple[int, bool, int]], int]:
