@@ -87,14 +87,14 @@ class Scanner:
             count += 1
             if count > max_tokens:
                 return None
-            column = pos - len(value) - line_start + 1
+            column = pos - len(value) - line_start + 1  # the token ends at `pos`, after its blanks
             if role is _MULTILINE and "\n" in value:
                 start_line = line
                 line += value.count("\n")
                 line_start = pos - len(value) + value.rindex("\n") + 1
                 tok = _new(Tok, (start_line, column, line, pos - line_start + 1, 0, value))
             else:
-                tok = _new(Tok, (line, column, line, column + len(value), 0, value))
+                tok = _new(Tok, (line, column, line, pos - line_start + 1, 0, value))
             if role is None:
                 pass
             elif role is _NAME:
