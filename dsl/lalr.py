@@ -31,7 +31,8 @@ from lark.parsers.lalr_analysis import Shift
 # recurses to E006 near 500 levels; real specs nest about 20 deep.
 MAX_DEPTH = 100
 
-_DEPTH = itemgetter(4)
+_DEPTH = itemgetter(4)  # of a container
+
 
 class FastParser:
     """Lark's LALR table, compiled for `run`.
