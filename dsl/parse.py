@@ -6,35 +6,39 @@ comments it saw. Turns lark's tree into AST nodes with spans, attaches
 trailing comments as notes, and translates lark's exceptions into E0xx
 diagnostics written in words. It resolves no names; that is `dsl.expand`'s job.
 
-For speed (a fresh parse is most of a check), the lexer's and the LALR parser's loops run here over
-lark's scanner and table, and node positions come from lean callbacks rather than lark's
-`propagate_positions`; a syntax error parses again with lark's own parser, for its exception.
-tests/test_parse_reference.py holds the result to lark's.
+For speed (a fresh parse is most of a check), a parse first takes the fast path: `dsl.lexer` scans
+the text into light tokens, layout applied, and `dsl.lalr` runs lark's table over them, building the
+AST nodes in its reductions (`ToAst`'s methods), with the positions lark's `propagate_positions`
+would give. Where that path has no answer (any error, or a tree too deep) the text goes lark's path,
+as it always did: lark's tokens, `dsl.postlex.Layout`, lark's parser and tree, then `ToAst.transform`;
+its exceptions are the diagnostics. tests/test_parse_reference.py holds the fast path's AST to lark's.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Collection, Iterator
 from copy import copy
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.grammar import Rule
-from lark.lexer import BasicLexer
-from lark.parsers.lalr_analysis import Shift
+from lark.lexer import BasicLexer, PatternStr
 
 from . import ast
 from .construct import trusted
 from .diagnostics import DiagnosticError, Reporter
+from .lalr import FastParser
+from .lexer import Scanner, Tok
 from .postlex import CLOSING, MAX_NESTING, BracketError, Layout
 from .source import Span, source_lines
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
+M = TypeVar("M", bound=ast.Node)
 
 # Terminal names as a user reads them.
 WORDS = {
@@ -69,93 +73,39 @@ MAX_TOKENS = 100_000
 
 
 @lru_cache(maxsize=1)
-def _machinery() -> tuple[Lark, BasicLexer, dict[int, dict[str, tuple]]]:
-    """The grammar compiled once per process (and cached on disk by lark), its lexer, and its LALR table.
+def _machinery() -> tuple[Lark, BasicLexer, tuple[Scanner, FastParser]]:
+    """The grammar compiled once per process (and cached on disk by lark), its lexer, and the fast path's
+    scanner and parser made from them.
 
-    None holds per-parse state: no post-lexer, and the tree-building callbacks are stateless. The
-    layout pass and the comments belong to one `_Parse`.
+    None holds per-parse state; the layout pass and the comments belong to one `_Parse`.
     """
-    lark = Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", strict=True, propagate_positions=False,
+    lark = Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", strict=True, propagate_positions=True,
                 maybe_placeholders=True, cache=True)
-    callbacks = lark.parser.parser.parser.callbacks  # the LALR parser's, one per rule, read at each parse
-    for rule, build in callbacks.items():
-        if not _passes_through(rule):
-            callbacks[rule] = _positioned(build)
     # This lexer also yields the ignored tokens, so that a parse sees its comments.
     conf = copy(lark.lexer_conf)
     conf.ignore = ()
     conf.skip_validation = True  # lark validated these terminals when it built the parser
-    return lark, BasicLexer(conf), _table(lark.parser.parser.parser)
+    lexer = BasicLexer(conf)
+    fast = _scanner(lexer, lark.lexer_conf.ignore), FastParser(lark.parser.parser.parser.parse_table, ToAst)
+    return lark, lexer, fast
 
 
-def _passes_through(rule: Rule) -> bool:
-    """Whether `rule` hands its one child up unchanged, position and all (`?expr: ternary`)."""
-    return (len(rule.expansion) == 1 and rule.options.expand1 and not rule.alias
-            and not rule.expansion[0].is_term and not rule.expansion[0].name.startswith("_"))
-
-
-def _table(parser) -> dict[int, dict[str, tuple]]:
-    """Lark's LALR table for `_run`: state → token kind → (next state, None) for a shift,
-    or (None, (callback, length, rule name)) for a reduction, with callback None where the rule passes
-    its child through (most reductions: `?expr` down to `?atom`).
-
-    The same table lark's `ParserState` reads, with each rule's callback looked up once here rather
-    than hashed (and compared: the cached table's rules are copies) on every reduction.
-    """
-    callbacks = parser.callbacks
-    assert all(isinstance(rule, Rule) for rule in callbacks)  # no token callbacks to run on a shift
-    rules = {rule: (None if _passes_through(rule) else callbacks[rule], len(rule.expansion), rule.origin.name)
-             for rule in callbacks}
-    table = parser.parse_table
-    return {state: {kind: (arg, None) if action is Shift else (None, rules[arg])
-                    for kind, (action, arg) in actions.items()}
-            for state, actions in table.states.items()}
-
-
-class _Pos:
-    """Where a tree node lies: what lark's `propagate_positions=True` computes, and only that.
-
-    `line` … `end_column` are the node's own extent; the `c…` fields its container's, which for a node
-    passed up through an inlined rule (`"(" expr ")"`) include the tokens that rule dropped. A parent
-    starts and ends with its first and last children's containers.
-    """
-
-    __slots__ = ("line", "column", "end_line", "end_column", "cline", "ccolumn", "cend_line", "cend_column")
-
-
-def _positioned(build: Callable[[list], Any]) -> Callable[[list], Any]:
-    """`build` (lark's callback for one rule), then the node's position from the raw children.
-
-    Lark's own `PropagatePositions` does the same with a `Meta` and getattr fallbacks per child; this
-    keeps a node's position in a slotted `_Pos` in `tree._meta` (None while it has none: lark's empty meta).
-    """
-    def callback(children: list) -> Any:
-        res = build(children)
-        if res.__class__ is not Tree:
-            return res
-        for c in children:
-            if isinstance(c, Token):
-                line, column = c.line, c.column
-                break
-            if c.__class__ is Tree and c._meta is not None:
-                line, column = c._meta.cline, c._meta.ccolumn
-                break
-        else:
-            return res  # no child with a position; nor one from the end
-        for c in reversed(children):
-            if isinstance(c, Token):
-                end_line, end_column = c.end_line, c.end_column
-                break
-            if c.__class__ is Tree and c._meta is not None:
-                end_line, end_column = c._meta.cend_line, c._meta.cend_column
-                break
-        pos = res._meta
-        if pos is None:
-            res._meta = pos = _Pos()
-            pos.line, pos.column, pos.end_line, pos.end_column = line, column, end_line, end_column
-        pos.cline, pos.ccolumn, pos.cend_line, pos.cend_column = line, column, end_line, end_column
-        return res
-    return callback
+def _scanner(lexer: BasicLexer, ignored: Collection[str]) -> Scanner:
+    """The fast lexer over `lexer`'s own regex and keywords, so that both make the same tokens."""
+    (pattern,) = lexer.scanner._mres  # every terminal in one alternation (lark splits past 100 groups)
+    # Lark retypes a NAME that spells a keyword with a callback that matches it against the keywords.
+    assert set(lexer.callback) == {"NAME"}
+    keywords = {}
+    for terminal in lexer.callback["NAME"].scanner.terminals:
+        assert isinstance(terminal.pattern, PatternStr) and not terminal.pattern.flags
+        keywords[terminal.pattern.value] = terminal.name
+    # The blanks before a token are matched with it, one match a token rather than two: lark's scanner
+    # matches them alike, as no terminal but theirs starts with a blank. An atomic group, so that a
+    # long run of them is never matched again shorter (Python 3.11; before, blanks are matched alone).
+    blanks = [t.pattern.to_regexp() for t in lexer.terminals if t.name in ignored and t.name != "COMMENT"]
+    if blanks and sys.version_info >= (3, 11):
+        pattern = re.compile(f"(?>{'|'.join(blanks)})?(?:{pattern.pattern})", pattern.flags)
+    return Scanner(pattern, keywords, frozenset(ignored), frozenset(lexer.newline_types), MAX_TOKENS, MAX_DIGITS)
 
 
 # Texts up to this size keep their parsed AST for the next parse of the same text (the standard library
@@ -193,6 +143,9 @@ class _Parse:
         self.comments: dict[int, str] = {}  # line → the text of the comment that ends it
 
     def run(self) -> ast.File:
+        file = self._fast()
+        if file is not None:
+            return file
         try:
             tree = self._tree()
         except BracketError as e:
@@ -204,14 +157,18 @@ class _Parse:
         except RecursionError:
             raise self.reporter.error("E006", _span_at(self.file, 1, 1), limit=MAX_NESTING) from None
 
-    def _tree(self):
-        lark, lexer, table = _machinery()
-        table_of = lark.parser.parser.parser.parse_table
-        tree = _run(table, table_of.start_states["start"], table_of.end_states["start"],
-                    self.layout.process(self._tokens(lexer, lark.lexer_conf.ignore)))
-        if tree is not None:
-            return tree
-        # A syntax error: parse again with lark's own parser, whose exception says what would have fit.
+    def _fast(self) -> ast.File | None:
+        """The AST by the fast path (see the module docstring), or None where lark's path must answer."""
+        _, _, (scanner, parser) = _machinery()
+        scanned = scanner.scan(self.text, self.comments)
+        if scanned is None:
+            return None
+        return parser.run(*scanned, ToAst(self.file, self.comments))
+
+    def _tree(self) -> Tree:
+        """Lark's path: the tokens of `_tokens`, the layout pass, and lark's interactive parser, whose
+        exception says what would have fit."""
+        lark, lexer, _ = _machinery()
         self.layout = Layout()
         self.comments = {}
         parser = lark.parse_interactive()
@@ -299,74 +256,17 @@ class _Parse:
         return self.reporter.error("E008", span, form="tokens", path=self.file, limit=f"{MAX_TOKENS:,}")
 
 
-def _run(table: dict[int, dict[str, tuple]], start: int, end: int, tokens: Iterator[Token]) -> Tree | None:
-    """The LALR loop of lark's `ParserState.feed_token` over all of `tokens`, then the end of the file.
-
-    The tree it builds, or None at the first token the grammar does not allow (then `_Parse._tree`
-    parses again with lark's interactive parser, for its exception). Errors of the token stream
-    itself (brackets, limits) pass through, at the same token as they would in lark's loop.
-    """
-    states = [start]
-    values: list = []
-    for token in tokens:
-        kind = token.type
-        while True:
-            shift, reduce = table[states[-1]].get(kind, _NO_ACTION)
-            if shift is not None:
-                states.append(shift)
-                values.append(token)
-                break
-            if reduce is None:
-                return None
-            callback, size, origin = reduce
-            if callback is None:  # the child stays where it is on the stack
-                del states[-1]
-                states.append(table[states[-1]][origin][0])
-                continue
-            if size:
-                children = values[-size:]
-                del states[-size:]
-                del values[-size:]
-            else:
-                children = []
-            states.append(table[states[-1]][origin][0])
-            values.append(callback(children))
-    # The end of the file: the reductions left, as in the loop above (written out twice, not called,
-    # because the loop's reductions are the parser's hottest path).
-    while True:
-        shift, reduce = table[states[-1]].get("$END", _NO_ACTION)
-        if reduce is None:
-            return None  # the file ends early (or a shift of the end, which lark's loop refuses too)
-        callback, size, origin = reduce
-        if callback is None:
-            del states[-1]
-        else:
-            if size:
-                children = values[-size:]
-                del states[-size:]
-                del values[-size:]
-            else:
-                children = []
-            values.append(callback(children))
-        states.append(table[states[-1]][origin][0])
-        if states[-1] == end:
-            return values[-1]
-
-
-_NO_ACTION = (None, None)
-
-
 # Pieces of text that each hold at least one token (comments are matched whole, to be skipped).
 _SOME_TOKENS = re.compile(r'#[^\n]*|"(?:[^"\\\n]|\\.)*"|[A-Za-z0-9_.]+|->|\*\*|//|[<>=!]=|\S')
 
 
 def _span_at(file: str, line: int, col: int, width: int = 1) -> Span:
-    return trusted(Span)(file=file, line=line, col=col, end_line=line, end_col=col + width)
+    return _new_span(file, line, col, line, col + width)
 
 
 def _token_span(file: str, tok: Token) -> Span:
-    return trusted(Span)(file=file, line=tok.line, col=tok.column, end_line=tok.end_line or tok.line,
-                end_col=tok.end_column or tok.column + len(tok.value))
+    return _new_span(file, tok.line, tok.column, tok.end_line or tok.line,
+                     tok.end_column or tok.column + len(tok.value))
 
 
 def _bracket_error(e: BracketError, file: str, reporter: Reporter) -> DiagnosticError:
@@ -447,6 +347,98 @@ def _hint_for(tok: Token, expected: set[str]) -> str | None:
     return None
 
 
+_REQUIRED = object()  # in `_constructor`'s template: a field each call passes
+
+
+def _constructor(cls: type) -> Callable[..., Any]:
+    """`trusted(cls)` (see `dsl.construct`) for calls that pass every required field, as `ToAst`'s do.
+
+    The very same instance (fields in declared order, defaults filled in, the fields passed as the
+    fields-set), made by updating a copy of one dict of the defaults rather than looking at each field
+    on every call: most nodes leave `kind` and `note` to their defaults, and a parse makes hundreds.
+    Where a default would have to be copied, or `trusted` does not take the short way, it is `trusted`.
+    """
+    make = trusted(cls)
+    fields = cls.model_fields
+    if make == cls.model_construct or not all(
+            f.is_required() or isinstance(f.default, (str, int, float, bool, type(None))) for f in fields.values()):
+        return make
+    template = {name: _REQUIRED if f.is_required() else f.default for name, f in fields.items()}
+    new = cls.__new__
+    setattr_ = object.__setattr__
+
+    def construct(**values: Any) -> Any:
+        m = new(cls)
+        data = template.copy()
+        data.update(values)
+        setattr_(m, "__dict__", data)
+        setattr_(m, "__pydantic_fields_set__", set(values))
+        setattr_(m, "__pydantic_extra__", None)
+        setattr_(m, "__pydantic_private__", None)
+        return m
+    return construct
+
+
+def _new_span(file: str, line: int, col: int, end_line: int, end_col: int) -> Span:
+    """`trusted(Span)(file=…, …, end_col=…)`: every node has a span, so this is the parse's commonest
+    constructor, written out for `Span`'s five fields (in declared order, all set)."""
+    span = _new(Span)
+    _setattr(span, "__dict__", {"file": file, "line": line, "col": col, "end_line": end_line, "end_col": end_col})
+    _setattr(span, "__pydantic_fields_set__", set(_SPAN_FIELDS))
+    _setattr(span, "__pydantic_extra__", None)
+    _setattr(span, "__pydantic_private__", None)
+    return span
+
+
+_new = Span.__new__
+_setattr = object.__setattr__
+
+
+def _updated(node: M, changes: dict[str, Any]) -> M:
+    """`node.model_copy(update=changes)` for an AST node (no extra fields, no private attributes): the
+    same new instance, without pydantic's generic copy."""
+    copied = node.__class__.__new__(node.__class__)
+    data = node.__dict__.copy()
+    data.update(changes)
+    _setattr(copied, "__dict__", data)
+    _setattr(copied, "__pydantic_fields_set__", node.__pydantic_fields_set__ | changes.keys())
+    _setattr(copied, "__pydantic_extra__", None)
+    _setattr(copied, "__pydantic_private__", None)
+    return copied
+_SPAN_FIELDS = frozenset(Span.model_fields)
+assert tuple(Span.model_fields) == ("file", "line", "col", "end_line", "end_col")
+
+# The constructors of the AST's classes, made once.
+_Arg = _constructor(ast.Arg)
+_Attr = _constructor(ast.Attr)
+_BinOp = _constructor(ast.BinOp)
+_BlockDef = _constructor(ast.BlockDef)
+_Body = _constructor(ast.Body)
+_BoolOp = _constructor(ast.BoolOp)
+_Call = _constructor(ast.Call)
+_Chain = _constructor(ast.Chain)
+_File = _constructor(ast.File)
+_Group = _constructor(ast.Group)
+_If = _constructor(ast.If)
+_Import = _constructor(ast.Import)
+_Index = _constructor(ast.Index)
+_InputDecl = _constructor(ast.InputDecl)
+_LayerCall = _constructor(ast.LayerCall)
+_Let = _constructor(ast.Let)
+_ListLit = _constructor(ast.ListLit)
+_Literal = _constructor(ast.Literal_)
+_ModelDef = _constructor(ast.ModelDef)
+_Name = _constructor(ast.Name)
+_Output = _constructor(ast.Output)
+_Parallel = _constructor(ast.Parallel)
+_Param = _constructor(ast.Param)
+_Repeat = _constructor(ast.Repeat)
+_Residual = _constructor(ast.Residual)
+_TensorType = _constructor(ast.TensorType)
+_Ternary = _constructor(ast.Ternary)
+_UnaryOp = _constructor(ast.UnaryOp)
+
+
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 
 
@@ -456,10 +448,14 @@ def _unquote(s: str) -> str:
 
 
 class ToAst:
-    """lark tree → AST. Method names are grammar rules; each is called as `rule(meta, *children)`.
+    """Grammar rule → AST node. Method names are grammar rules; each is called as `rule(meta, *children)`,
+    with the children lark's tree would hold, and `meta` the node's position: (line, column, end line,
+    end column, …), or None where it has none. A token child is a lark `Token` or a `dsl.lexer.Tok`,
+    read alike (`.value`, `.line` …).
 
-    (What lark's `Transformer` with `v_args(meta=True, inline=True)` does, without the wrapper it
-    builds around a method on every call: a third of a parse. Like it, two frames per tree level.)
+    The fast path (`dsl.lalr`) calls the methods in its reductions; lark's path walks lark's tree with
+    `transform`. (What lark's `Transformer` with `v_args(meta=True, inline=True)` does, without the
+    wrapper it builds around a method on every call. Like it, two frames per tree level.)
     """
 
     def __init__(self, file: str, comments: dict[int, str]):
@@ -472,64 +468,66 @@ class ToAst:
         rule = self._rules.get(tree.data)
         if rule is None:
             rule = self._rules[tree.data] = getattr(self, tree.data)
-        return rule(tree._meta, *children)
+        meta = tree.meta
+        return rule(None if meta.empty else (meta.line, meta.column, meta.end_line, meta.end_column), *children)
 
     def _span(self, meta) -> Span:
         if meta is None:
             return _span_at(self.file, 1, 1)
-        return trusted(Span)(file=self.file, line=meta.line, col=meta.column, end_line=meta.end_line,
-                                    end_col=meta.end_column)
+        return _new_span(self.file, meta[0], meta[1], meta[2], meta[3])
 
-    def _tspan(self, tok: Token) -> Span:
-        return _token_span(self.file, tok)
+    def _tspan(self, tok: Token | Tok) -> Span:
+        # (`_token_span` without its fallbacks: a token from a lexer knows where it ends.)
+        return _new_span(self.file, tok.line, tok.column, tok.end_line, tok.end_column)
 
     # ---- top level
     def start(self, meta, *items):
-        return trusted(ast.File)(path=self.file, items=[i for i in items if i is not None])
+        return _File(path=self.file, items=[i for i in items if i is not None])
 
     def import_item(self, meta, path):
-        return trusted(ast.Import)(span=self._span(meta), path=_unquote(path.value))
+        return _Import(span=self._span(meta), path=_unquote(path.value))
 
     def block_def(self, meta, name, params, body):
-        return trusted(ast.BlockDef)(span=self._tspan(name), name=name.value, params=params or [], body=body)
+        return _BlockDef(span=self._tspan(name), name=name.value, params=params or [], body=body)
 
     def model_def(self, meta, name, params, body):
-        return trusted(ast.ModelDef)(span=self._tspan(name), name=name.value, params=params or [], body=body)
+        return _ModelDef(span=self._tspan(name), name=name.value, params=params or [], body=body)
 
     def params(self, meta, *params):
         return [p for p in params if p is not None]
 
     def param(self, meta, name, default):
-        return trusted(ast.Param)(span=self._tspan(name), name=name.value, default=default)
+        return _Param(span=self._tspan(name), name=name.value, default=default)
 
     # ---- statements
     def body(self, meta, lbrace, *rest):
-        stmts = [s for s in rest[:-1] if s is not None and not isinstance(s, Token)]
-        return trusted(ast.Body)(span=self._span(meta), stmts=stmts)
+        # `rest`: the statements (None where there are none), then the closing brace.
+        stmts = [s for s in rest[:-1] if s is not None]
+        return _Body(span=self._span(meta), stmts=stmts)
 
     def let_stmt(self, meta, name, value):
-        return trusted(ast.Let)(span=self._span(meta), name=name.value, value=value)
+        return _Let(span=self._span(meta), name=name.value, value=value)
 
     def input_decl(self, meta, name, ttype):
-        return trusted(ast.InputDecl)(span=self._span(meta), name=name.value, type=ttype,
-                                             note=self.comments.get(meta.end_line))
+        return _InputDecl(span=self._span(meta), name=name.value, type=ttype,
+                                             note=self.comments.get(meta[2]))
 
     def tensor_type(self, meta, dtype, *dims):
-        return trusted(ast.TensorType)(span=self._span(meta),
+        return _TensorType(span=self._span(meta),
                                               dtype=dtype.value if dtype is not None else "float",
                                               dims=[d for d in dims if d is not None])
 
     def output_stmt(self, meta, *values):
-        return trusted(ast.Output)(span=self._span(meta), values=list(values))
+        return _Output(span=self._span(meta), values=list(values))
 
     def label(self, meta, tok):
         return tok
 
     def labelled(self, meta, name, chain):
-        return chain.model_copy(update={"label": name.value, "label_span": self._tspan(name), "span": self._span(meta)})
+        return _updated(chain, {"label": name.value, "label_span": self._tspan(name), "span": self._span(meta)})
 
     def chain(self, meta, *parts):
-        elements = [p for p in parts if not isinstance(p, Token)]
+        elements = parts[::2]  # between them, the arrows
         # A trailing comment is the note of the last element that ends on its line.
         noted = []
         for i, el in enumerate(elements):
@@ -539,97 +537,97 @@ class ToAst:
                 note = self.comments.get(el.span.end_line)
                 if note is None and el.span.line != el.span.end_line:
                     note = self.comments.get(el.span.line)
-            noted.append(el.model_copy(update={"note": note}) if note else el)
-        return trusted(ast.Chain)(span=self._span(meta), elements=noted)
+            noted.append(_updated(el, {"note": note}) if note else el)
+        return _Chain(span=self._span(meta), elements=noted)
 
     # ---- elements
     def layer_call(self, meta, path, args):
         # `relu` and `relu()` are the same layer; `args` None means no parentheses.
-        return trusted(ast.LayerCall)(span=self._span(meta), path=path, args=args)
+        return _LayerCall(span=self._span(meta), path=path, args=args)
 
     def path(self, meta, *parts):
         return [p.value for p in parts]
 
     def group(self, meta, body):
-        return trusted(ast.Group)(span=self._span(meta), body=body)
+        return _Group(span=self._span(meta), body=body)
 
     def residual(self, meta, body, shortcut_kw, shortcut):
-        return trusted(ast.Residual)(span=self._span(meta), body=body, shortcut=shortcut)
+        return _Residual(span=self._span(meta), body=body, shortcut=shortcut)
 
     def parallel(self, meta, body):
-        return trusted(ast.Parallel)(span=self._span(meta), body=body)
+        return _Parallel(span=self._span(meta), body=body)
 
     def repeat(self, meta, count, index, body):
-        return trusted(ast.Repeat)(span=self._span(meta), count=count,
+        return _Repeat(span=self._span(meta), count=count,
                                           index=index.value if index is not None else None,
                           body=body)
 
     def if_elem(self, meta, cond, then, else_kw, orelse):
         if isinstance(orelse, ast.If):
-            chain = trusted(ast.Chain)(span=orelse.span, elements=[orelse])
-            orelse = trusted(ast.Body)(span=orelse.span, stmts=[chain])
-        return trusted(ast.If)(span=self._span(meta), cond=cond, then=then, orelse=orelse)
+            chain = _Chain(span=orelse.span, elements=[orelse])
+            orelse = _Body(span=orelse.span, stmts=[chain])
+        return _If(span=self._span(meta), cond=cond, then=then, orelse=orelse)
 
     def args(self, meta, *args):
         return [a for a in args if a is not None]
 
     def kwarg(self, meta, name, value):
-        return trusted(ast.Arg)(span=self._span(meta), name=name.value, value=value)
+        return _Arg(span=self._span(meta), name=name.value, value=value)
 
     def posarg(self, meta, value):
-        return trusted(ast.Arg)(span=self._span(meta), name=None, value=value)
+        return _Arg(span=self._span(meta), name=None, value=value)
 
     # ---- expressions
     def ternary(self, meta, then, cond, else_kw, orelse):
-        return trusted(ast.Ternary)(span=self._span(meta), cond=cond, then=then, orelse=orelse)
+        return _Ternary(span=self._span(meta), cond=cond, then=then, orelse=orelse)
 
     def or_op(self, meta, left, right):
-        return trusted(ast.BoolOp)(span=self._span(meta), op="or", left=left, right=right)
+        return _BoolOp(span=self._span(meta), op="or", left=left, right=right)
 
     def and_op(self, meta, left, right):
-        return trusted(ast.BoolOp)(span=self._span(meta), op="and", left=left, right=right)
+        return _BoolOp(span=self._span(meta), op="and", left=left, right=right)
 
     def not_op(self, meta, operand):
-        return trusted(ast.UnaryOp)(span=self._span(meta), op="not", operand=operand)
+        return _UnaryOp(span=self._span(meta), op="not", operand=operand)
 
     def compare(self, meta, left, op, right):
-        return trusted(ast.BinOp)(span=self._span(meta), op=op.value, left=left, right=right)
+        return _BinOp(span=self._span(meta), op=op.value, left=left, right=right)
 
     def binop(self, meta, left, op, right):
-        return trusted(ast.BinOp)(span=self._span(meta), op=op.value, left=left, right=right)
+        return _BinOp(span=self._span(meta), op=op.value, left=left, right=right)
 
     def unop(self, meta, op, operand):
-        return trusted(ast.UnaryOp)(span=self._span(meta), op=op.value, operand=operand)
+        return _UnaryOp(span=self._span(meta), op=op.value, operand=operand)
 
     def attr(self, meta, obj, name):
-        return trusted(ast.Attr)(span=self._span(meta), obj=obj, attr=name.value)
+        return _Attr(span=self._span(meta), obj=obj, attr=name.value)
 
     def index(self, meta, obj, index):
-        return trusted(ast.Index)(span=self._span(meta), obj=obj, index=index)
+        return _Index(span=self._span(meta), obj=obj, index=index)
 
     def fcall(self, meta, name, args):
-        return trusted(ast.Call)(span=self._span(meta), func=name.value, args=args or [])
+        return _Call(span=self._span(meta), func=name.value, args=args or [])
 
     def int_lit(self, meta, tok):
-        return trusted(ast.Literal_)(span=self._tspan(tok), value=int(tok.value))
+        return _Literal(span=self._tspan(tok), value=int(tok.value))
 
     def float_lit(self, meta, tok):
-        return trusted(ast.Literal_)(span=self._tspan(tok), value=float(tok.value))
+        return _Literal(span=self._tspan(tok), value=float(tok.value))
 
     def str_lit(self, meta, tok):
-        return trusted(ast.Literal_)(span=self._tspan(tok), value=_unquote(tok.value))
+        return _Literal(span=self._tspan(tok), value=_unquote(tok.value))
 
     def true_lit(self, meta):
-        return trusted(ast.Literal_)(span=self._span(meta), value=True)
+        return _Literal(span=self._span(meta), value=True)
 
     def false_lit(self, meta):
-        return trusted(ast.Literal_)(span=self._span(meta), value=False)
+        return _Literal(span=self._span(meta), value=False)
 
     def none_lit(self, meta):
-        return trusted(ast.Literal_)(span=self._span(meta), value=None)
+        return _Literal(span=self._span(meta), value=None)
 
     def name(self, meta, tok):
-        return trusted(ast.Name)(span=self._tspan(tok), id=tok.value)
+        return _Name(span=self._tspan(tok), id=tok.value)
 
     def list_lit(self, meta, *items):
-        return trusted(ast.ListLit)(span=self._span(meta), items=[i for i in items if i is not None])
+        return _ListLit(span=self._span(meta), items=[i for i in items if i is not None])

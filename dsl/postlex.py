@@ -4,6 +4,10 @@ Stage: between lark's lexer and its LALR parser, one `Layout` per parse. It keep
 of layout rules (see the header of grammar.lark), tracks bracket nesting to
 report unclosed and mismatched brackets at the opener, and bounds nesting
 depth so that no spec can drive the later, recursive stages too deep.
+
+The parser's fast path applies the same rules inside its own lexer loop (`dsl.lexer`, from the
+constants here), and leaves any bracket error to this pass; tests/test_parse_fast.py holds the two
+to the same tokens.
 """
 
 from __future__ import annotations

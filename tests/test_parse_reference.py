@@ -31,6 +31,8 @@ TEXTS = {
     "semicolons": "let a = 1; let b = 2;\nblock B() { relu; relu }\n",
     "conditions": "block B(k = 1) {\n  if k > 1 and not (k == 3) { relu } else if k { gelu } else { tanh }\n"
                   "  repeat(k, i) { linear(i ** 2 if i else -1) }\n}\n",
+    # Deeper than the fast path builds (`dsl.lalr.MAX_DEPTH`): lark's path and `ToAst.transform` answer.
+    "deep": "let a = " + "(1) + " * 150 + "1\nblock B() {\n  x" + " -> x.y(a[0], k = -1)" * 20 + "  # c\n}\n",
 }
 
 
