@@ -8,6 +8,9 @@ defaults filled, the same fields-set) for a fraction of `model_construct`'s
 cost, which walks every field's aliases on every call. Where a class uses
 something that shortcut does not handle (aliases, extra fields, a post-init
 hook, a default factory), the constructor is `model_construct` itself.
+`complete(cls)` is the parser's quicker kind, for calls that pass every
+required field; `in_order(cls)` the expander's, for a dict of every field
+in order; `updated(node, changes)` is `model_copy(update=...)`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 M = TypeVar("M", bound=BaseModel)
+
+_setattr = object.__setattr__
 
 # Defaults that an instance may share with every other: pydantic copies only mutable ones.
 _IMMUTABLE = (str, int, float, bool, type(None), frozenset)
@@ -72,27 +77,10 @@ def trusted(cls: type[M]) -> Callable[..., M]:
 
 
 @cache
-def adopting(cls: type[M]) -> Callable[[dict[str, Any]], M]:
-    """`trusted(cls)` for values in a dict that the instance may keep as its `__dict__`, uncopied,
-    when it holds every field in declared order (the graph's nodes are built so)."""
-    make = trusted(cls)
-    names = tuple(cls.model_fields)
-    if make == cls.model_construct:
-        return lambda data: make(**data)
-    keep = in_order(cls)
-
-    def adopt(data: dict[str, Any]) -> M:
-        if tuple(data) != names:
-            return make(**data)
-        return keep(data)
-
-    return adopt
-
-
-@cache
 def in_order(cls: type[M]) -> Callable[[dict[str, Any]], M]:
-    """`adopting(cls)` for a caller that made the dict itself with every field in declared order, so
-    the order is not looked at again (the checker names every node and frame of a graph through it)."""
+    """`trusted(cls)` for values in a dict that the instance keeps as its `__dict__`, uncopied: the caller
+    made the dict itself with every field in declared order, so the order is not looked at again (the
+    checker names every node and frame of a graph through it)."""
     make = trusted(cls)
     if make == cls.model_construct:
         return lambda data: make(**data)
@@ -136,3 +124,49 @@ def _shared(value: Any) -> bool:
     if isinstance(value, tuple):
         return all(_shared(v) for v in value)
     return isinstance(value, _IMMUTABLE)
+
+
+_REQUIRED = object()  # in `complete`'s template: a field each call passes
+
+
+@cache
+def complete(cls: type[M]) -> Callable[..., M]:
+    """`trusted(cls)` for calls that pass every required field, as the parser's do.
+
+    The very same instance (fields in declared order, defaults filled in, the fields passed as the
+    fields-set), made by updating a copy of one dict of the defaults rather than looking at each field
+    on every call: most nodes leave `kind` and `note` to their defaults, and a parse makes hundreds.
+    Where a default would have to be copied, or `trusted` does not take the short way, it is `trusted`.
+    """
+    make = trusted(cls)
+    fields = cls.model_fields
+    if make == cls.model_construct or not all(
+            f.is_required() or isinstance(f.default, (str, int, float, bool, type(None))) for f in fields.values()):
+        return make
+    template = {name: _REQUIRED if f.is_required() else f.default for name, f in fields.items()}
+    new = cls.__new__
+
+    def make_complete(**values: Any) -> M:
+        m = new(cls)
+        data = template.copy()  # the template's key order is the declared one; update() keeps it
+        data.update(values)
+        _setattr(m, "__dict__", data)
+        _setattr(m, "__pydantic_fields_set__", set(values))
+        _setattr(m, "__pydantic_extra__", None)
+        _setattr(m, "__pydantic_private__", None)
+        return m
+    return make_complete
+
+
+def updated(node: M, changes: dict[str, Any]) -> M:
+    """`node.model_copy(update=changes)` for an AST node (no extra fields, no private attributes): the
+    same new instance, without pydantic's generic copy."""
+    copied = node.__class__.__new__(node.__class__)
+    data = node.__dict__.copy()
+    data.update(changes)
+    _setattr(copied, "__dict__", data)
+    _setattr(copied, "__pydantic_fields_set__", node.__pydantic_fields_set__ | changes.keys())
+    _setattr(copied, "__pydantic_extra__", None)
+    _setattr(copied, "__pydantic_private__", None)
+    return copied
+

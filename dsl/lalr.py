@@ -126,7 +126,9 @@ class FastParser:
 def _compile(rule: Rule, builder: type) -> Any:
     """The action of a reduction by `rule`: its origin where it passes its child through, else a tuple."""
     size = len(rule.expansion)
-    origin = rule.origin.name
+    # A plain str: `run` tells a pass-through by its class, and a grammar lark has just built (not loaded
+    # from its cache) names its rules with `Token`s.
+    origin = str(rule.origin.name)
     trees = [i for i, symbol in enumerate(rule.expansion) if not symbol.is_term] or [0]  # a token is of depth 0
     deep = (trees[0], trees[-1]) if len(trees) <= 2 else (-1, -1)
     kept, nones_after = _kept(rule)

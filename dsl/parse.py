@@ -23,14 +23,14 @@ from copy import copy
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import BasicLexer, PatternStr
 
 from . import ast
-from .construct import trusted
+from .construct import complete, updated
 from .diagnostics import DiagnosticError, Reporter
 from .lalr import FastParser
 from .lexer import Scanner, Tok
@@ -38,7 +38,6 @@ from .postlex import CLOSING, MAX_NESTING, BracketError, Layout
 from .source import Span, source_lines
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
-M = TypeVar("M", bound=ast.Node)
 
 # Terminal names as a user reads them.
 WORDS = {
@@ -347,38 +346,6 @@ def _hint_for(tok: Token, expected: set[str]) -> str | None:
     return None
 
 
-_REQUIRED = object()  # in `_constructor`'s template: a field each call passes
-
-
-def _constructor(cls: type) -> Callable[..., Any]:
-    """`trusted(cls)` (see `dsl.construct`) for calls that pass every required field, as `ToAst`'s do.
-
-    The very same instance (fields in declared order, defaults filled in, the fields passed as the
-    fields-set), made by updating a copy of one dict of the defaults rather than looking at each field
-    on every call: most nodes leave `kind` and `note` to their defaults, and a parse makes hundreds.
-    Where a default would have to be copied, or `trusted` does not take the short way, it is `trusted`.
-    """
-    make = trusted(cls)
-    fields = cls.model_fields
-    if make == cls.model_construct or not all(
-            f.is_required() or isinstance(f.default, (str, int, float, bool, type(None))) for f in fields.values()):
-        return make
-    template = {name: _REQUIRED if f.is_required() else f.default for name, f in fields.items()}
-    new = cls.__new__
-    setattr_ = object.__setattr__
-
-    def construct(**values: Any) -> Any:
-        m = new(cls)
-        data = template.copy()
-        data.update(values)
-        setattr_(m, "__dict__", data)
-        setattr_(m, "__pydantic_fields_set__", set(values))
-        setattr_(m, "__pydantic_extra__", None)
-        setattr_(m, "__pydantic_private__", None)
-        return m
-    return construct
-
-
 def _new_span(file: str, line: int, col: int, end_line: int, end_col: int) -> Span:
     """`trusted(Span)(file=…, …, end_col=…)`: every node has a span, so this is the parse's commonest
     constructor, written out for `Span`'s five fields (in declared order, all set)."""
@@ -392,51 +359,38 @@ def _new_span(file: str, line: int, col: int, end_line: int, end_col: int) -> Sp
 
 _new = Span.__new__
 _setattr = object.__setattr__
-
-
-def _updated(node: M, changes: dict[str, Any]) -> M:
-    """`node.model_copy(update=changes)` for an AST node (no extra fields, no private attributes): the
-    same new instance, without pydantic's generic copy."""
-    copied = node.__class__.__new__(node.__class__)
-    data = node.__dict__.copy()
-    data.update(changes)
-    _setattr(copied, "__dict__", data)
-    _setattr(copied, "__pydantic_fields_set__", node.__pydantic_fields_set__ | changes.keys())
-    _setattr(copied, "__pydantic_extra__", None)
-    _setattr(copied, "__pydantic_private__", None)
-    return copied
 _SPAN_FIELDS = frozenset(Span.model_fields)
 assert tuple(Span.model_fields) == ("file", "line", "col", "end_line", "end_col")
 
 # The constructors of the AST's classes, made once.
-_Arg = _constructor(ast.Arg)
-_Attr = _constructor(ast.Attr)
-_BinOp = _constructor(ast.BinOp)
-_BlockDef = _constructor(ast.BlockDef)
-_Body = _constructor(ast.Body)
-_BoolOp = _constructor(ast.BoolOp)
-_Call = _constructor(ast.Call)
-_Chain = _constructor(ast.Chain)
-_File = _constructor(ast.File)
-_Group = _constructor(ast.Group)
-_If = _constructor(ast.If)
-_Import = _constructor(ast.Import)
-_Index = _constructor(ast.Index)
-_InputDecl = _constructor(ast.InputDecl)
-_LayerCall = _constructor(ast.LayerCall)
-_Let = _constructor(ast.Let)
-_ListLit = _constructor(ast.ListLit)
-_Literal = _constructor(ast.Literal_)
-_ModelDef = _constructor(ast.ModelDef)
-_Name = _constructor(ast.Name)
-_Output = _constructor(ast.Output)
-_Parallel = _constructor(ast.Parallel)
-_Param = _constructor(ast.Param)
-_Repeat = _constructor(ast.Repeat)
-_Residual = _constructor(ast.Residual)
-_TensorType = _constructor(ast.TensorType)
-_Ternary = _constructor(ast.Ternary)
-_UnaryOp = _constructor(ast.UnaryOp)
+_Arg = complete(ast.Arg)
+_Attr = complete(ast.Attr)
+_BinOp = complete(ast.BinOp)
+_BlockDef = complete(ast.BlockDef)
+_Body = complete(ast.Body)
+_BoolOp = complete(ast.BoolOp)
+_Call = complete(ast.Call)
+_Chain = complete(ast.Chain)
+_File = complete(ast.File)
+_Group = complete(ast.Group)
+_If = complete(ast.If)
+_Import = complete(ast.Import)
+_Index = complete(ast.Index)
+_InputDecl = complete(ast.InputDecl)
+_LayerCall = complete(ast.LayerCall)
+_Let = complete(ast.Let)
+_ListLit = complete(ast.ListLit)
+_Literal = complete(ast.Literal_)
+_ModelDef = complete(ast.ModelDef)
+_Name = complete(ast.Name)
+_Output = complete(ast.Output)
+_Parallel = complete(ast.Parallel)
+_Param = complete(ast.Param)
+_Repeat = complete(ast.Repeat)
+_Residual = complete(ast.Residual)
+_TensorType = complete(ast.TensorType)
+_Ternary = complete(ast.Ternary)
+_UnaryOp = complete(ast.UnaryOp)
 
 
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
@@ -524,7 +478,7 @@ class ToAst:
         return tok
 
     def labelled(self, meta, name, chain):
-        return _updated(chain, {"label": name.value, "label_span": self._tspan(name), "span": self._span(meta)})
+        return updated(chain, {"label": name.value, "label_span": self._tspan(name), "span": self._span(meta)})
 
     def chain(self, meta, *parts):
         elements = parts[::2]  # between them, the arrows
@@ -537,7 +491,7 @@ class ToAst:
                 note = self.comments.get(el.span.end_line)
                 if note is None and el.span.line != el.span.end_line:
                     note = self.comments.get(el.span.line)
-            noted.append(_updated(el, {"note": note}) if note else el)
+            noted.append(updated(el, {"note": note}) if note else el)
         return _Chain(span=self._span(meta), elements=noted)
 
     # ---- elements

@@ -11,6 +11,9 @@ own positions.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -172,3 +175,23 @@ def test_too_many_tokens_go_lark_way(monkeypatch):
 
 def test_a_parse_of_nothing_is_an_empty_file():
     assert _Parse("", "t.arch", Reporter())._fast() == ast.File(path="t.arch", items=[])
+
+
+def test_a_grammar_lark_has_just_built_parses_as_one_from_its_cache(tmp_path):
+    """The first `archlang check` on a machine builds the grammar (lark then caches it in the temporary
+    folder); every later one loads it. Both must take the fast path and give the same answer: a fresh
+    build names its rules with lark `Token`s where a loaded one has plain strings."""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}  # a temporary folder with no lark cache in it yet
+    probe = ("from archlang.dsl import parse\n"
+             "parse._Parse._tree = lambda self: (_ for _ in ()).throw(AssertionError('fell back'))\n"
+             "from archlang import dsl\n"
+             "r = dsl.check_file('specs/resnet50.arch', debug=True)\n"
+             "print(r.ok, r.graph.params, len(r.graph.nodes))\n")
+    answers = []
+    for _ in ("built", "loaded from lark's cache"):
+        run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=120)
+        assert run.returncode == 0, run.stderr
+        answers.append(run.stdout)
+    assert list(tmp_path.glob(".lark*")), "the first run should have left lark's cache"
+    assert answers[0] == answers[1] == "True 25557032 176\n"
