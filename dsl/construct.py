@@ -30,6 +30,40 @@ _setattr = object.__setattr__
 _IMMUTABLE = (str, int, float, bool, type(None), frozenset)
 
 
+def _slot(cls: type, name: str) -> Callable[[Any, Any], None] | None:
+    """The setter of slot `name` as `cls` inherits it; None where it is no plain slot."""
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            found = klass.__dict__[name]
+            return found.__set__ if isinstance(found, MemberDescriptorType) else None
+    return None
+
+
+def _filler() -> Callable[[BaseModel, dict[str, Any], set[str]], None]:
+    """What pydantic's constructors set on a new instance, set by every constructor here: the fields'
+    dict, the fields-set, no extra fields, no private attributes. pydantic keeps the last three in
+    `BaseModel`'s slots, whose own descriptors set them without `setattr`'s lookup."""
+    slots = [_slot(BaseModel, n) for n in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")]
+    if any(s is None for s in slots):  # another pydantic's layout: the generic way
+        def fill_attributes(m: BaseModel, data: dict[str, Any], fields_set: set[str]) -> None:
+            _setattr(m, "__dict__", data)
+            _setattr(m, "__pydantic_fields_set__", fields_set)
+            _setattr(m, "__pydantic_extra__", None)
+            _setattr(m, "__pydantic_private__", None)
+        return fill_attributes
+    set_fields_set, set_extra, set_private = slots
+
+    def fill_slots(m: BaseModel, data: dict[str, Any], fields_set: set[str]) -> None:
+        _setattr(m, "__dict__", data)
+        set_fields_set(m, fields_set)
+        set_extra(m, None)
+        set_private(m, None)
+    return fill_slots
+
+
+fill = _filler()
+
+
 @cache
 def trusted(cls: type[M]) -> Callable[..., M]:
     """`cls.model_construct`, for keyword values (no `_fields_set`), made cheap."""
@@ -48,7 +82,6 @@ def trusted(cls: type[M]) -> Callable[..., M]:
     defaults = {n: f.default for n, f in fields.items() if not f.is_required()}
     copied = {n for n, v in defaults.items() if not _shared(v)}  # as pydantic does: a fresh copy each time
     new = cls.__new__
-    setattr_ = object.__setattr__
 
     def make(**values: Any) -> M:
         m = new(cls)
@@ -66,10 +99,7 @@ def trusted(cls: type[M]) -> Callable[..., M]:
                 elif n in defaults:
                     data[n] = defaults[n] if n not in copied else fields[n].get_default(call_default_factory=True)
             fields_set = {n for n in values if n in every}
-        setattr_(m, "__dict__", data)
-        setattr_(m, "__pydantic_fields_set__", fields_set)
-        setattr_(m, "__pydantic_extra__", None)
-        setattr_(m, "__pydantic_private__", None)
+        fill(m, data, fields_set)
         return m
 
     make.__doc__ = f"`{cls.__name__}.model_construct(**values)`, without its per-field alias lookups."
@@ -86,38 +116,12 @@ def in_order(cls: type[M]) -> Callable[[dict[str, Any]], M]:
         return lambda data: make(**data)
     every = frozenset(cls.model_fields)
     new = cls.__new__
-    setattr_ = object.__setattr__
-    # pydantic keeps these three in slots: their descriptors set them without `setattr`'s lookup.
-    slots = [_slot(cls, n) for n in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")]
-    if any(s is None for s in slots):
-        def keep(data: dict[str, Any]) -> M:
-            m = new(cls)
-            setattr_(m, "__dict__", data)
-            setattr_(m, "__pydantic_fields_set__", set(every))
-            setattr_(m, "__pydantic_extra__", None)
-            setattr_(m, "__pydantic_private__", None)
-            return m
-        return keep
-    fields_set, extra, private = slots
 
-    def keep_fast(data: dict[str, Any]) -> M:
+    def keep(data: dict[str, Any]) -> M:
         m = new(cls)
-        setattr_(m, "__dict__", data)
-        fields_set(m, set(every))
-        extra(m, None)
-        private(m, None)
+        fill(m, data, set(every))
         return m
-
-    return keep_fast
-
-
-def _slot(cls: type, name: str) -> Callable[[Any, Any], None] | None:
-    """The setter of slot `name` as `cls` inherits it; None where it is no plain slot."""
-    for klass in cls.__mro__:
-        if name in klass.__dict__:
-            found = klass.__dict__[name]
-            return found.__set__ if isinstance(found, MemberDescriptorType) else None
-    return None
+    return keep
 
 
 def _shared(value: Any) -> bool:
@@ -150,10 +154,7 @@ def complete(cls: type[M]) -> Callable[..., M]:
         m = new(cls)
         data = template.copy()  # the template's key order is the declared one; update() keeps it
         data.update(values)
-        _setattr(m, "__dict__", data)
-        _setattr(m, "__pydantic_fields_set__", set(values))
-        _setattr(m, "__pydantic_extra__", None)
-        _setattr(m, "__pydantic_private__", None)
+        fill(m, data, set(values))
         return m
     return make_complete
 
@@ -164,9 +165,6 @@ def updated(node: M, changes: dict[str, Any]) -> M:
     copied = node.__class__.__new__(node.__class__)
     data = node.__dict__.copy()
     data.update(changes)
-    _setattr(copied, "__dict__", data)
-    _setattr(copied, "__pydantic_fields_set__", node.__pydantic_fields_set__ | changes.keys())
-    _setattr(copied, "__pydantic_extra__", None)
-    _setattr(copied, "__pydantic_private__", None)
+    fill(copied, data, node.__pydantic_fields_set__ | changes.keys())
     return copied
 

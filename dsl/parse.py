@@ -30,7 +30,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.lexer import BasicLexer, PatternStr
 
 from . import ast
-from .construct import complete, updated
+from .construct import complete, fill, updated
 from .diagnostics import DiagnosticError, Reporter
 from .lalr import FastParser
 from .lexer import Scanner, Tok
@@ -350,15 +350,11 @@ def _new_span(file: str, line: int, col: int, end_line: int, end_col: int) -> Sp
     """`trusted(Span)(file=…, …, end_col=…)`: every node has a span, so this is the parse's commonest
     constructor, written out for `Span`'s five fields (in declared order, all set)."""
     span = _new(Span)
-    _setattr(span, "__dict__", {"file": file, "line": line, "col": col, "end_line": end_line, "end_col": end_col})
-    _setattr(span, "__pydantic_fields_set__", set(_SPAN_FIELDS))
-    _setattr(span, "__pydantic_extra__", None)
-    _setattr(span, "__pydantic_private__", None)
+    fill(span, {"file": file, "line": line, "col": col, "end_line": end_line, "end_col": end_col}, set(_SPAN_FIELDS))
     return span
 
 
 _new = Span.__new__
-_setattr = object.__setattr__
 _SPAN_FIELDS = frozenset(Span.model_fields)
 assert tuple(Span.model_fields) == ("file", "line", "col", "end_line", "end_col")
 
