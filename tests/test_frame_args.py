@@ -281,3 +281,30 @@ def test_a_definition_whose_file_is_gone_still_names_its_parameters(check_src, t
     text = python_source(res.graph)
     assert "    def __init__(self, width: int) -> None:" in text
     _same_module(res.graph, tmp_path)
+
+
+def test_an_edited_definition_does_not_overrule_the_checked_graph(check_src, tmp_path):
+    # The file now declares other parameters: its defaults and `let`s are not the checked call's, so only
+    # the frame's values are used.
+    src = """
+        block Mlp(width, ratio = 4) {
+            let hidden = width * ratio
+            residual {
+                up: linear(hidden)
+                gelu
+                down: linear(in.shape[-1])
+            }
+        }
+        model Small {
+            input x: [5, 8]
+            a: Mlp(8)
+            b: Mlp(6, ratio=2)
+        }
+    """
+    res = check_src(src, name="edited.arch")
+    assert res.ok
+    (tmp_path / "edited.arch").write_text(src.replace("Mlp(width, ratio = 4)", "Mlp(size, ratio = 3)"))
+    text = python_source(res.graph)
+    assert "    def __init__(self, out_features: int) -> None:" in text  # `hidden` is no longer known
+    assert "ratio = 3" not in text and "size" not in text
+    _same_module(res.graph, tmp_path)
