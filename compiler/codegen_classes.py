@@ -8,8 +8,8 @@ planes, stride=1, downsample=None)` serves all of ResNet-18:
 
 - A literal that differs between instances becomes a constructor argument,
   named after what equals it in every instance: a block parameter
-  (`planes`, `stride`: its value in each instance is read back from the
-  layer arguments that name it in the block's definition), else the input's
+  (`planes`, `stride`: its value in each instance is what the checked
+  graph's frame of that call records), else the input's
   size (`in_channels`), else the layer argument it fills (`out_features`).
   Literals that agree stay literals.
 - A member present in some instances only (ResNet's `downsample`, under an
@@ -113,10 +113,12 @@ Lets = dict[str, tuple[str, tuple[str, ...]]]
 
 
 class BlockArguments:
-    """What each block call's parameters were, as far as its layers tell, for one graph.
+    """What each block call's parameters were, and what its definition says of them, for one graph.
 
-    The layers of each block call are indexed once, and each block definition is read once per
-    graph (never across graphs: an edited spec is read afresh by the next codegen).
+    The values come from the checked graph: each block frame records its parameters as bound at the call.
+    The definition is read only for what the graph does not hold, the parameters' literal defaults and the
+    `let`s: once per graph (never across graphs: an edited spec is read afresh by the next codegen), and
+    only where its parameters are still the ones the frame records.
     """
 
     def __init__(self, g: ModelGraph) -> None:
@@ -132,30 +134,33 @@ class BlockArguments:
         """The values of block call `frame`'s parameters and `let`s, the parameters' literal defaults, and its
         `let`s of simple arithmetic as Python (`out = planes * expansion`) with the names they read.
 
-        A layer of the block's definition given a parameter by name (`conv(planes, 3, stride=stride)`)
-        records the parameter's value among its arguments: that is read back. Parameters no layer argument
-        names directly are not known here. Anything unreadable (a definition whose file is gone) gives nothing.
+        Every parameter's value is the frame's. A `let`'s value is read back from a layer of the definition
+        given it by name (`conv(out, 1)` records `out` among its arguments); `let`s no layer argument names
+        directly are not known here. A definition that cannot be read (its file gone), or that no longer
+        declares the parameters the frame records, gives the values alone.
         """
+        args = dict(self.g.frames[frame].args)
         nodes = self._layers.get(frame)
         if not nodes:
-            return {}, {}, {}
+            return args, {}, {}
         key = (nodes[0].span.file, self.g.frames[frame].name)
         if key not in self._definitions:
             self._definitions[key] = _definition(*key)
         defn = self._definitions[key]
-        if defn is None:
-            return {}, {}, {}
+        declared = [p.name for p in defn.params] if defn is not None else []
+        if defn is None or [p for p in declared if p in args] != list(args):
+            return args, {}, {}
         lets: Lets = {}
         for stmt in defn.body.stmts:
             if isinstance(stmt, ast.Let):
                 text = _python(stmt.value)
                 if text is not None:
                     lets[stmt.name] = (text, tuple(_names(stmt.value)))
-        params = [p.name for p in defn.params] + [n for n in lets if n not in {p.name for p in defn.params}]
         defaults = {p.name: p.default.value for p in defn.params if isinstance(p.default, ast.Literal_)}
-        calls = {(c.span.line, c.span.col): c for c in _layer_calls(defn.body)}
+        wanted = set(lets) - set(declared)
+        calls = {(c.span.line, c.span.col): c for c in _layer_calls(defn.body)} if wanted else {}
         values: dict[str, Any] = {}
-        for n in nodes:
+        for n in nodes if wanted else ():
             call = calls.get((n.span.line, n.span.col))
             layer = LAYERS.get(n.layer)
             if call is None or layer is None or not call.args:
@@ -163,9 +168,9 @@ class BlockArguments:
             names = layer.argument_names()
             for i, arg in enumerate(call.args):
                 key_ = arg.name if arg.name is not None else (names[i] if i < len(names) else None)
-                if isinstance(arg.value, ast.Name) and arg.value.id in params and key_ in n.args:
+                if isinstance(arg.value, ast.Name) and arg.value.id in wanted and key_ in n.args:
                     values.setdefault(arg.value.id, n.args[key_])
-        return {p: values[p] for p in params if p in values}, defaults, lets
+        return {**args, **{n: values[n] for n in lets if n in values}}, defaults, lets
 
 
 def _python(e: Any) -> str | None:
@@ -467,7 +472,13 @@ def _write(b: _Bucket, named: set[str], positional: Callable[[str], list[str]]) 
         values[m] = [m in {n for n, _, _ in inst.members} for inst in insts]
         order.append((m, False, (2, 0)))
     order = [(n, d if d is not None or None in values[n] else _NO_DEFAULT, r) for n, d, r in order]
-    lets = _lets(t, insts, values)
+    known = set(values)
+    lets = _lets(t, insts, values, code)
+    for name in [n for n in values if n not in known]:  # parameters only a `let` reads, now arguments
+        default = t.defaults.get(name, _NO_DEFAULT)
+        if default is not _NO_DEFAULT and not all(type(v) is type(default) for v in values[name]):
+            default = _NO_DEFAULT
+        order.append((name, default, (True, list(t.candidates).index(name))))
     order = [o for o in order if o[0] not in {n for n, _ in lets}]
     order.sort(key=lambda x: (x[1] is not _NO_DEFAULT, x[2]))
     init = _substitute(t.init, toks, names)
@@ -532,11 +543,13 @@ def _refit(line: str, width: int = 120) -> list[str]:
     return [line[:start + 1], *body, f"{indent}{line[k:]}"]
 
 
-def _lets(t: Instance, insts: list[Instance], values: dict[str, list[Any]]) -> list[tuple[str, str]]:
+def _lets(t: Instance, insts: list[Instance], values: dict[str, list[Any]], code: set[str]) -> list[tuple[str, str]]:
     """The block's `let`s among the arguments that `__init__` can compute from the others (`planes * 4`).
 
-    A name the `let` reads that is no argument is the same in every instance: written as its value.
-    Each is checked against every instance's value; one that does not agree stays an argument.
+    A name the `let` reads that is no argument is written as its value where that is the same in every
+    instance; a block parameter that differs becomes an argument, added to `values` (`linear(hidden)` with
+    `let hidden = width * 4` takes `width`, not `hidden`). Each `let` is checked against every instance's
+    value; one that does not agree stays an argument.
     """
     out = []
     for name, (text, reads) in t.lets.items():
@@ -544,23 +557,35 @@ def _lets(t: Instance, insts: list[Instance], values: dict[str, list[Any]]) -> l
                                      for r in reads):
             continue
         consts: dict[str, Any] = {}
+        extra: dict[str, list[Any]] = {}
         for r in reads:
             if r in values:
                 continue
             seen = {repr(i.candidates.get(r, t.defaults.get(r))) for i in insts}
-            if len(seen) != 1:
+            if len(seen) == 1:
+                consts[r] = insts[0].candidates.get(r, t.defaults.get(r))
+            elif _argument(r, insts, code):
+                extra[r] = [i.candidates[r] for i in insts]
+            else:
                 break
-            consts[r] = insts[0].candidates.get(r, t.defaults.get(r))
         else:
             py = _with_values(text, consts)
+            given = {**values, **extra}
             try:
-                ok = all(_same(eval(py, {"__builtins__": {}}, {n: v[k] for n, v in values.items()}),  # noqa: S307
+                ok = all(_same(eval(py, {"__builtins__": {}}, {n: v[k] for n, v in given.items()}),  # noqa: S307
                                values[name][k]) for k in range(len(insts)))
             except Exception:  # noqa: BLE001  (a `let` it cannot compute stays an argument)
                 ok = False
             if ok:
                 out.append((name, py))
+                values.update(extra)
     return out
+
+
+def _argument(name: str, insts: list[Instance], code: set[str]) -> bool:
+    """Whether `name`, a number in every instance, may become an argument that a `let` reads."""
+    return (name.isidentifier() and not keyword.iskeyword(name) and name != "self" and name not in code
+            and all(type(i.candidates.get(name)) in (int, float) for i in insts))
 
 
 def _candidate(insts: list[Instance], vec: list[Any], code: set[str]) -> str | None:

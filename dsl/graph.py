@@ -3,7 +3,8 @@
 Stage: the output of `dsl.expand`. Nodes come in topological order (their
 ids are their positions); every size was inferred here, so lowering to torch,
 summaries and diagrams never infer a shape again. Frames record which block
-call, repeat or group a node came from, for folding diagrams.
+call, repeat or group a node came from, for folding diagrams, and what a
+block call's parameters were bound to, for codegen's constructor arguments.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ class Frame(_Model):
     span: Span
     count: int | None = None  # passes of a repeat
     note: str | None = None
+    # A block frame's parameters as bound at its call, in declared order, defaults filled in: the values the
+    # checker held (ints, floats, bools, strings, None, symbolic sizes, lists of them). A parameter given a
+    # tensor (§3: an input or a label, as a decoder layer's `memory`) is left out: a tensor is no constant a
+    # back end could write down. Other kinds of frame have none.
+    args: dict[str, Any] = {}
 
 
 NodeKind = Literal["input", "layer", "member", "residual"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import ast
+from ..dims import Sym
 from ..evaluate import type_name
 from ..layers import REGISTRY
 from ..program import BlockRef
@@ -27,6 +28,15 @@ if TYPE_CHECKING:
     from .statements import Walker
 
 MAX_BLOCK_DEPTH = 64
+
+_CONSTANT = (int, float, str, bool, type(None), Sym)
+
+
+def constant(v: Any) -> bool:
+    """A parameter's value that a frame records: anything but a tensor, parallel branches or a group of labels."""
+    if isinstance(v, _CONSTANT):
+        return True
+    return isinstance(v, (list, tuple)) and all(constant(x) for x in v)
 
 Positional = list[tuple[Any, ast.Arg]]
 Named = dict[str, tuple[Any, ast.Arg]]
@@ -109,16 +119,18 @@ class Calls:
         known = self.expansions.get(key) if key is not None else None
         if known is not None and known.fits(build, self.block_stack, MAX_BLOCK_DEPTH):
             owner = ctx.level.add(label)
-            frame = build.push_frame("block", defn.name, owner, el.span, ctx.frame, el.note, label=label)
+            # The same key binds the same values (defaults read only the block's globals and the parameters).
+            frame = build.push_frame("block", defn.name, owner, el.span, ctx.frame, el.note, label=label,
+                                     args=known.args.copy())
             self.called += known.called
             if known.depth:
                 self.deepest = max(self.deepest, len(self.block_stack) + known.depth)
             return replay(build, known, owner.sub, frame, current)
         scope = ref.unit.globals.child()  # a block body sees its own file's globals, not the caller's
-        self._bind(el, defn, positional, named, scope)
+        args = self._bind(el, defn, positional, named, scope)
         scope.define("in", current, "in", el.span)
         owner = ctx.level.add(label)
-        frame = build.push_frame("block", defn.name, owner, el.span, ctx.frame, el.note, label=label)
+        frame = build.push_frame("block", defn.name, owner, el.span, ctx.frame, el.note, label=label, args=args)
         mark = Mark(len(build.nodes), len(build.frames), build.statements, frame, owner.sub, current,
                     len(self.walk.evaluate.member_reads),
                     build.nodes[current.node]["note"] if isinstance(current, Value) and current.node >= 0 else None,
@@ -142,8 +154,11 @@ class Calls:
         return result
 
     def _bind(self, el: ast.LayerCall, defn: ast.BlockDef, positional: Positional, named: Named,
-              scope: Scope) -> None:
-        """Define each block parameter in `scope`, in declared order: a default may read those before it."""
+              scope: Scope) -> dict[str, Any]:
+        """Define each block parameter in `scope`, in declared order: a default may read those before it.
+
+        Returns the frame's record of them: every parameter in declared order but those given a tensor.
+        """
         names = [p.name for p in defn.params]
         if len(positional) > len(names):
             raise self.reporter.error("E108", positional[len(names)][1].span, layer=defn.name,
@@ -156,9 +171,14 @@ class Calls:
             if name in bound:
                 raise self.reporter.error("E115", arg.span, name=name, layer=defn.name)
             bound[name] = value
+        args: dict[str, Any] = {}
         for p in defn.params:
             if p.name not in bound:
                 if p.default is None:
                     raise self.reporter.error("E106", el.span, layer=defn.name, name=p.name)
                 bound[p.name] = self.walk.evaluate(p.default, scope)
-            scope.define(p.name, bound[p.name], "parameter", p.span)
+            value = bound[p.name]
+            scope.define(p.name, value, "parameter", p.span)
+            if constant(value):
+                args[p.name] = value
+        return args

@@ -91,6 +91,7 @@ class Expansion:
     depth: int  # how much deeper than the call its block calls began (for E006); 0: it calls none
     result: Any
     mark: Mark
+    args: dict[str, Any]  # the call's parameters as its frame records them (a call with its key binds the same)
 
     def fits(self, build: ModelBuild, stack: list[str], limit: int) -> bool:
         """Whether walking the call again would make exactly this, without a diagnostic."""
@@ -136,7 +137,8 @@ def record(build: ModelBuild, mark: Mark, result: Any, called: list[str], depth:
         return None  # the walk noted the input itself (`_note_on_read`): a change outside the copy
     weights = {i: w for i, w in build.weights.items() if i in inside}
     return Expansion(nodes, build.elements[mark.nodes:], frames, build.frame_elements[mark.frames:], weights,
-                     mark.level, build.statements - mark.statements, called, depth, result, mark)
+                     mark.level, build.statements - mark.statements, called, depth, result, mark,
+                     build.frames[mark.frame]["args"])
 
 
 def _values_own(v: Any, own) -> bool:
@@ -182,7 +184,9 @@ def replay(build: ModelBuild, rec: Expansion, level: Level, frame: int, current:
         nodes.append(copy)
         new_elements.append(None if el is None else elements[id(el)])
     for f, el in zip(rec.frames, rec.frame_elements):
-        build.frames.append({**f, "id": f["id"] + frame_shift, "parent": f["parent"] + frame_shift})
+        # Each frame its own dict of arguments, as a walk would have made it.
+        build.frames.append({**f, "id": f["id"] + frame_shift, "parent": f["parent"] + frame_shift,
+                             "args": f["args"].copy()})
         build.frame_elements.append(elements[id(el)])
     for i, w in rec.weights.items():
         build.weights[i + node_shift] = w

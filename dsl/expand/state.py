@@ -103,11 +103,13 @@ class ModelBuild:
                 el.release()
 
     def push_frame(self, kind: str, name: str, element: Element, span: Span, parent: int | None,
-                   note: str | None = None, count: int | None = None, label: str | None = None) -> int:
+                   note: str | None = None, count: int | None = None, label: str | None = None,
+                   args: dict[str, Any] | None = None) -> int:
+        """The new frame's id. `args`, where given, become the frame's own (no copy is made)."""
         fid = len(self.frames)
         # A frame's fields, in `Frame`'s order; its path is known only once the model is expanded.
         self.frames.append({"id": fid, "kind": kind, "name": name, "path": "", "parent": parent, "span": span,
-                            "count": count, "note": note})
+                            "count": count, "note": note, "args": {} if args is None else args})
         self.frame_elements.append(element)
         return fid
 
