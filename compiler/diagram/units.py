@@ -69,6 +69,10 @@ class Folder:
         self._runs: dict[int, list[tuple[int, int]]] = {}  # repeat frame → [(first pass index, count)]
         self._passes: dict[int, list[Frame]] = {}
         self._frame_nodes: dict[int, list[int]] = {}
+        # Per frame (None: the model's body), asked for every node at every depth tried: the frames
+        # around it, outermost first; their ids; and how many of them count as a level (passes do not).
+        self._chains: dict[int | None, tuple[list[Frame], frozenset[int], int]] = {}
+        self._outputs = {p.node for p in g.outputs}
         for n in g.nodes:
             fid = n.frame
             while fid is not None:
@@ -76,9 +80,17 @@ class Folder:
                 fid = g.frames[fid].parent
 
     # ------------------------------------------------------------ keys
+    def _chain(self, node: Node) -> tuple[list[Frame], frozenset[int], int]:
+        known = self._chains.get(node.frame)
+        if known is None:
+            chain = frame_chain(self.g, node)
+            known = self._chains[node.frame] = (chain, frozenset(f.id for f in chain),
+                                                sum(f.kind != "pass" for f in chain))
+        return known
+
     def _key(self, node: Node, skip: frozenset[int]) -> tuple:
         level = 0
-        for f in frame_chain(self.g, node):
+        for f in self._chain(node)[0]:
             if f.kind == "pass":
                 continue
             level += 1
@@ -105,7 +117,7 @@ class Folder:
             passes = [f for f in self.g.frames if f.parent == rep.id and f.kind == kind]
             self._passes[rep.id] = passes
             self._runs[rep.id] = self._group(passes, chained=rep.kind != "repeat")
-        chain_ids = {f.id for f in frame_chain(self.g, node)}
+        chain_ids = self._chain(node)[1]
         for k, p in enumerate(passes):
             if p.id in chain_ids:
                 for start, count in self._runs[rep.id]:
@@ -161,7 +173,7 @@ class Folder:
 
     def _folded(self, node: Node) -> bool:
         """`node` sits deeper than the picture opens frames."""
-        return self.depth is not None and sum(f.kind != "pass" for f in frame_chain(self.g, node)) > self.depth
+        return self.depth is not None and self._chain(node)[2] > self.depth
 
     def pass_nodes(self, rep_id: int, start: int) -> list[int]:
         return self._frame_nodes.get(self._passes[rep_id][start].id, [])
@@ -218,7 +230,7 @@ class Folder:
         return units
 
     def _is_output(self, i: int) -> bool:
-        return any(p.node == i for p in self.g.outputs)
+        return i in self._outputs
 
 
 def _run_end(first: str, last: str) -> str:
