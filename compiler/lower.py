@@ -68,19 +68,23 @@ class BlockModule(nn.Module):
         def val(j: int):
             return vals[j][0] if j in multi else vals[j]
 
+        # No local variable outlives its step: a value `step.frees` drops must be freed then, so that the
+        # next layer's output can take its memory (a name still holding ResNet-50's conv3 output while
+        # the add allocates cost 6 % of its forward).
         for step in self._steps:
             if isinstance(step, Call):
                 m = self._at(step.path) if step.path else self._root_alias
                 call = self._calls.get(step.node)
-                ins, refs = [val(j) for j in step.inputs], {name: val(j) for name, j in step.refs}
-                vals[step.node] = m(*ins, **refs) if call is None else call(m, *ins, **refs)
-            elif isinstance(step, Enter):
-                out = self._at(step.path)(*[vals[j] for j in step.inputs])
-                if len(step.outputs) == 1:
-                    vals[step.outputs[0]] = out
+                if call is None:
+                    vals[step.node] = m(*[val(j) for j in step.inputs], **{name: val(j) for name, j in step.refs})
                 else:
-                    for j, o in zip(step.outputs, out):
-                        vals[j] = o
+                    vals[step.node] = call(m, *[val(j) for j in step.inputs],
+                                           **{name: val(j) for name, j in step.refs})
+            elif isinstance(step, Enter):
+                if len(step.outputs) == 1:
+                    vals[step.outputs[0]] = self._at(step.path)(*[vals[j] for j in step.inputs])
+                else:
+                    vals.update(zip(step.outputs, self._at(step.path)(*[vals[j] for j in step.inputs])))
             elif isinstance(step, Bare):
                 vals[step.node] = self._bare_apply[step.node](val(step.inputs[0]), self._at(step.path))
             elif isinstance(step, Pick):
