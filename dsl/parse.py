@@ -89,7 +89,11 @@ def _machinery() -> tuple[Lark, BasicLexer, tuple[Scanner, FastParser]]:
     return lark, lexer, fast
 
 
-def _scanner(lexer: BasicLexer, ignored: Collection[str]) -> Scanner:
+# Python 3.10's `re` has no atomic groups: there the fast lexer matches blanks on their own.
+JOIN_BLANKS = sys.version_info >= (3, 11)
+
+
+def _scanner(lexer: BasicLexer, ignored: Collection[str], join_blanks: bool = JOIN_BLANKS) -> Scanner:
     """The fast lexer over `lexer`'s own regex and keywords, so that both make the same tokens."""
     (pattern,) = lexer.scanner._mres  # every terminal in one alternation (lark splits past 100 groups)
     # Lark retypes a NAME that spells a keyword with a callback that matches it against the keywords.
@@ -102,7 +106,7 @@ def _scanner(lexer: BasicLexer, ignored: Collection[str]) -> Scanner:
     # matches them alike, as no terminal but theirs starts with a blank. An atomic group, so that a
     # long run of them is never matched again shorter (Python 3.11; before, blanks are matched alone).
     blanks = [t.pattern.to_regexp() for t in lexer.terminals if t.name in ignored and t.name != "COMMENT"]
-    if blanks and sys.version_info >= (3, 11):
+    if blanks and join_blanks:
         pattern = re.compile(f"(?>{'|'.join(blanks)})?(?:{pattern.pattern})", pattern.flags)
     return Scanner(pattern, keywords, frozenset(ignored), frozenset(lexer.newline_types), MAX_TOKENS, MAX_DIGITS)
 

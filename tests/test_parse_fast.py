@@ -21,7 +21,7 @@ from archlang.dsl import ast
 from archlang.dsl.construct import trusted
 from archlang.dsl.diagnostics import DiagnosticError, Reporter
 from archlang.dsl.lalr import MAX_DEPTH
-from archlang.dsl.parse import MAX_DIGITS, MAX_TOKENS, _machinery, _Parse
+from archlang.dsl.parse import MAX_DIGITS, MAX_TOKENS, _machinery, _Parse, _scanner
 from archlang.dsl.postlex import MAX_NESTING
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -89,6 +89,19 @@ def test_the_fast_lexer_makes_lark_tokens(text):
     kinds, toks = scanned
     mine = [(k, t.value, t.line, t.column, t.end_line, t.end_column) for k, t in zip(kinds, toks)]
     assert (mine, comments) == _lark_tokens(text)
+
+
+def test_blanks_matched_alone_give_the_same_tokens():
+    """Python 3.10 has no atomic groups, so there the fast lexer matches blanks on their own rather than
+    with the token after them (`JOIN_BLANKS`): the same tokens, comments and refusals either way."""
+    lark, lexer, (joined, _) = _machinery()
+    alone = _scanner(lexer, lark.lexer_conf.ignore, join_blanks=False)
+    assert alone.pattern.pattern != joined.pattern.pattern
+    for text in TEXTS + ["a  \t b", " " * 5000 + "x", "let a = 1 \\\n"]:
+        comments_a: dict[int, str] = {}
+        comments_j: dict[int, str] = {}
+        assert alone.scan(text, comments_a) == joined.scan(text, comments_j)
+        assert comments_a == comments_j
 
 
 @pytest.mark.parametrize("text", TEXTS, ids=range(len(TEXTS)))
