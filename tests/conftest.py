@@ -1,4 +1,5 @@
-"""Shared fixtures: paths, a helper that checks a spec written inline, and one that imports generated source."""
+"""Shared fixtures: paths, a helper that checks a spec written inline, one that imports generated source, and
+the checker with its shortcuts off (every block call walked, every layer use bound and inferred)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,33 @@ def check_src(tmp_path):
         path.write_text(textwrap.dedent(src))
         return dsl.check_file(path, params=params)
     return run
+
+
+@pytest.fixture
+def walk_everything(monkeypatch):
+    """Turn the checker's shortcuts off: every block call walked, every layer use bound and inferred."""
+    from archlang.dsl.expand import calls, layers
+
+    def off(*args, **kwargs):
+        return None
+    monkeypatch.setattr(calls, "call_key", off)
+    monkeypatch.setattr(layers.Layers, "_use_key", staticmethod(off))
+    monkeypatch.setattr(layers.Layers, "_bind", lambda self, layer, el, pos, named:
+                        layers.bind(self.reporter, layer, el, pos, named))
+
+
+@pytest.fixture
+def replays(monkeypatch):
+    """How many block calls were copied instead of walked."""
+    from archlang.dsl.expand import calls
+    count = [0]
+    real = calls.replay
+
+    def counted(*args):
+        count[0] += 1
+        return real(*args)
+    monkeypatch.setattr(calls, "replay", counted)
+    return count
 
 
 def generated_class(graph, folder: Path, tag: str):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from archlang.dsl.expand import calls, layers
+from archlang.dsl.expand import layers
 
 from archlang import dsl
 
@@ -32,30 +32,6 @@ def _outcome(res: dsl.CheckResult) -> list[str]:
         out += [repr(n) + repr(list(n.__dict__)) + repr(sorted(n.model_fields_set)) for n in g.nodes]
         out += [repr(f) + repr(sorted(f.model_fields_set)) for f in g.frames]
     return out
-
-
-@pytest.fixture
-def walk_everything(monkeypatch):
-    """Turn the shortcuts off: every block call walked, every layer use bound and inferred."""
-    def off(*args, **kwargs):
-        return None
-    monkeypatch.setattr(calls, "call_key", off)
-    monkeypatch.setattr(layers.Layers, "_use_key", staticmethod(off))
-    monkeypatch.setattr(layers.Layers, "_bind", lambda self, layer, el, pos, named:
-                        layers.bind(self.reporter, layer, el, pos, named))
-
-
-@pytest.fixture
-def replays(monkeypatch):
-    """How many block calls were copied instead of walked."""
-    count = [0]
-    real = calls.replay
-
-    def counted(*args):
-        count[0] += 1
-        return real(*args)
-    monkeypatch.setattr(calls, "replay", counted)
-    return count
 
 
 def _both(check, request) -> tuple[list[str], list[str]]:

@@ -131,32 +131,6 @@ def test_nested_blocks_record_their_own_calls(check_src):
 # ---------------------------------------------------------------- copied calls
 
 
-@pytest.fixture
-def walk_everything(monkeypatch):
-    """The checker's shortcuts off, as tests/test_check_reuse.py turns them off."""
-    from archlang.dsl.expand import calls, layers
-
-    def off(*args, **kwargs):
-        return None
-    monkeypatch.setattr(calls, "call_key", off)
-    monkeypatch.setattr(layers.Layers, "_use_key", staticmethod(off))
-    monkeypatch.setattr(layers.Layers, "_bind", lambda self, layer, el, pos, named:
-                        layers.bind(self.reporter, layer, el, pos, named))
-
-
-@pytest.fixture
-def replays(monkeypatch):
-    from archlang.dsl.expand import calls
-    count = [0]
-    real = calls.replay
-
-    def counted(*args):
-        count[0] += 1
-        return real(*args)
-    monkeypatch.setattr(calls, "replay", counted)
-    return count
-
-
 @pytest.mark.parametrize("spec", ["resnet50", "efficientnet_b0"])
 def test_a_copied_call_records_what_a_walk_records(spec, replays, request):
     # ResNet-50's layer3.4 is a copy of layer3.1; EfficientNet's copies hold nested blocks (ConvBNAct, ...).
