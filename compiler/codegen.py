@@ -45,7 +45,7 @@ from .codegen_ctor import CodegenError, call_text, ctor_args, defaults, init_par
 from .codegen_sources import Sources
 from .plan import Bare, Block, Call, Element, Enter, ModulePath, Pick, Residual, lowering_plan
 from .torch_layers import REGISTRY
-from .torch_layers.init import init_std_
+from .torch_layers.init import draws_every_weight, init_std_
 
 WIDTH = 120
 _IND = "        "  # a statement in a method body
@@ -137,7 +137,8 @@ class _Writer:
         """The expression that makes the module at `path` (lines: a Sequential of blocks spans several)."""
         e = self.elements.get(path)
         if e is not None:
-            return [self._init_std(e, self._ctor_text(e, owner)) + (".weight" if e.bare else "")]
+            return [self._init_std(e, self._ctor_text(e, owner, on_meta=self._on_meta(e.node)))
+                    + (".weight" if e.bare else "")]
         b = self.blocks.get(path)
         if b is not None and not b.sequential:
             return [self._block_call(b, owner)]
@@ -215,6 +216,11 @@ class _Writer:
         self.sources.add(init_std_)
         return f"init_std_({made}, {std!r})"
 
+    def _on_meta(self, node: int) -> bool:
+        """Whether the torch registry makes this module on the meta device, for `init_std_` to give it its
+        weights (drawn once): then the generated source makes it so too, and draws the same numbers."""
+        return self.g.node(node).args.get("init_std") is not None and draws_every_weight(self.modules[node])
+
     # -- constructor calls, alike across the instances of one class
 
     def _kept(self, owner: Block | None, path: ModulePath, kind: str) -> set[str]:
@@ -248,7 +254,7 @@ class _Writer:
         e = self.elements.get(path)
         return set(self.parts[e.node][2]) if e is not None else set()
 
-    def _ctor_text(self, e: Element, owner: Block | None) -> str:
+    def _ctor_text(self, e: Element, owner: Block | None, on_meta: bool = False) -> str:
         name, args, kwargs = self.parts[e.node]
         keep = self._kept(owner, e.path, "element")
         if keep - set(kwargs):
@@ -256,7 +262,7 @@ class _Writer:
             dflt = defaults(cls)
             kwargs = {k: kwargs[k] if k in kwargs else dflt[k] for k in init_param_names(cls)
                       if k in kwargs or k in keep and k in dflt}
-        return call_text(name, args, kwargs)
+        return call_text(name, args, {**kwargs, "device": "meta"} if on_meta else kwargs)
 
     def _call_kwargs(self, path: ModulePath) -> set[str]:
         got = self.shared.get(path)
@@ -415,7 +421,10 @@ class _Writer:
         if self.root_alias is not None:
             call = self.ctor[self.root_alias.node]
             base = call.split("(")[0]
-            init = [f"{_IND}super().__init__({call[call.index('(') + 1:-1]})"]
+            arguments = call[call.index("(") + 1:-1]
+            if self._on_meta(self.root_alias.node):
+                arguments += (", " if arguments else "") + "device='meta'"
+            init = [f"{_IND}super().__init__({arguments})"]
             if self.g.node(self.root_alias.node).args.get("init_std") is not None:
                 init += _fit(self._init_std(self.root_alias, "self"), None)
             scope = _Scope()

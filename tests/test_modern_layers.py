@@ -324,7 +324,7 @@ def test_generated_source_initialises_the_same_way():
                          "    linear(32, init_std=0.5)\n}\n")
     assert res.ok
     text = python_source(res.graph)
-    assert "self.fc = init_std_(nn.Linear(64, 128), 0.02)" in text
+    assert "self.fc = init_std_(nn.Linear(64, 128, device='meta'), 0.02)" in text
     scope: dict = {}
     exec(compile(text, "generated.py", "exec"), scope)
     torch.manual_seed(7)
@@ -335,6 +335,28 @@ def test_generated_source_initialises_the_same_way():
     for k in built:
         torch.testing.assert_close(generated[k], built[k])
     assert torch.count_nonzero(generated["fc.bias"]) == 0
+
+
+def test_init_std_draws_each_weight_once():
+    """Torch's own initialisation is not drawn first only to be overwritten: with a seed, the weights are
+    the first numbers the generator gives, in the order of the layers."""
+    res = dsl.check_text("model M {\n    input x: [64]\n    fc: linear(128, init_std=0.02)\n"
+                         "    out: linear(10, init_std=0.5)\n}\n")
+    torch.manual_seed(3)
+    m = lower(res.graph)
+    torch.manual_seed(3)
+    fc, out = torch.empty(128, 64).normal_(0, 0.02), torch.empty(10, 128).normal_(0, 0.5)
+    assert torch.equal(m.fc.weight, fc) and torch.equal(m.out.weight, out)
+    assert m.fc.weight.device == torch.device("cpu") and torch.count_nonzero(m.fc.bias) == 0
+
+
+def test_only_modules_the_rule_fills_are_made_without_weights():
+    from archlang.compiler.torch_layers.init import draws_every_weight
+    assert draws_every_weight(nn.Linear(4, 4)) and draws_every_weight(nn.Embedding(9, 4, padding_idx=0))
+    assert draws_every_weight(nn.Conv2d(3, 4, 3))
+    assert not draws_every_weight(nn.BatchNorm1d(4))  # buffers: running statistics
+    assert not draws_every_weight(nn.LayerNorm(4))    # a weight of one dimension the rule leaves alone
+    assert not draws_every_weight(nn.Sequential(nn.Linear(4, 4)))  # no `device=` to make it on meta
 
 
 def test_init_std_of_a_one_element_model():

@@ -79,12 +79,17 @@ REGISTRY: dict[str, TorchLayer] = {}
 def _initialised(build: Builder) -> Builder:
     """`build`, then the node's `init_std=` applied to what it built: once here, for every layer."""
     def build_and_init(node: Node, ins: list[Shape]) -> nn.Module:
-        module = build(node, ins)
         std = node.args.get("init_std")
-        if std is not None:
-            from .init import init_std_  # torch only once a module is built: the plan reads this file torch-free
-            init_std_(module, std)
-        return module
+        if std is None:
+            return build(node, ins)
+        import torch  # only once a module is built: the plan reads this file torch-free
+
+        from .init import draws_every_weight, init_std_
+        with torch.device("meta"):  # no weights, nothing drawn: `init_std_` makes and draws them once
+            module = build(node, ins)
+        if not draws_every_weight(module):
+            module = build(node, ins)
+        return init_std_(module, std)
     return build_and_init
 
 
