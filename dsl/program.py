@@ -127,11 +127,15 @@ class Program:
         else:
             base, target_root = unit.path.parent, root
             candidate = base / name
-        resolved = candidate.resolve()
-        if not resolved.is_relative_to(target_root):
-            self.reporter.report("E201", item.span, path=item.path)
-            return None
-        if not resolved.is_file():
+        try:
+            resolved = candidate.resolve()
+            if not resolved.is_relative_to(target_root):
+                self.reporter.report("E201", item.span, path=item.path)
+                return None
+            found = resolved.is_file()
+        except OSError:  # a name the file system refuses (too long, say): there is nothing there to import
+            found = False
+        if not found:
             self.reporter.report("E202", item.span, path=item.path)
             return None
         display = name if name.startswith("std/") else str(Path(unit.display).parent / name)
