@@ -419,12 +419,9 @@ class _Writer:
         root = self.plan.blocks[0]
         self._decide()
         if self.root_alias is not None:
-            call = self.ctor[self.root_alias.node]
+            call = self._ctor_text(self.root_alias, None, on_meta=self._on_meta(self.root_alias.node))
             base = call.split("(")[0]
-            arguments = call[call.index("(") + 1:-1]
-            if self._on_meta(self.root_alias.node):
-                arguments += (", " if arguments else "") + "device='meta'"
-            init = [f"{_IND}super().__init__({arguments})"]
+            init = [f"{_IND}super().__init__({call[call.index('(') + 1:-1]})"]
             if self.g.node(self.root_alias.node).args.get("init_std") is not None:
                 init += _fit(self._init_std(self.root_alias, "self"), None)
             scope = _Scope()

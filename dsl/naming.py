@@ -76,11 +76,7 @@ class Paths:
         if prefix is None:
             prefix = self(level.owner) if level.owner is not None else ""
             self._prefixes[id(level)] = prefix
-        key = el.fixed  # `el.key()`, written out: a model has thousands of elements
+        key = el.key()
         if key is None:
-            key = el.label
-            if key is None:
-                if len(level.elements) == 1:
-                    return prefix
-                key = str(el.index)
+            return prefix
         return prefix + "." + key if prefix else key

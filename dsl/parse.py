@@ -30,7 +30,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.lexer import BasicLexer, PatternStr
 
 from . import ast
-from .construct import complete, fill, updated
+from .construct import complete, in_order, updated
 from .diagnostics import DiagnosticError, Reporter
 from .lalr import FastParser
 from .lexer import Scanner, Tok
@@ -352,14 +352,11 @@ def _hint_for(tok: Token, expected: set[str]) -> str | None:
 
 def _new_span(file: str, line: int, col: int, end_line: int, end_col: int) -> Span:
     """`trusted(Span)(file=…, …, end_col=…)`: every node has a span, so this is the parse's commonest
-    constructor, written out for `Span`'s five fields (in declared order, all set)."""
-    span = _new(Span)
-    fill(span, {"file": file, "line": line, "col": col, "end_line": end_line, "end_col": end_col}, set(_SPAN_FIELDS))
-    return span
+    constructor, given `Span`'s five fields in declared order (`in_order`)."""
+    return _make_span({"file": file, "line": line, "col": col, "end_line": end_line, "end_col": end_col})
 
 
-_new = Span.__new__
-_SPAN_FIELDS = frozenset(Span.model_fields)
+_make_span = in_order(Span)
 assert tuple(Span.model_fields) == ("file", "line", "col", "end_line", "end_col")
 
 # The constructors of the AST's classes, made once.
@@ -463,13 +460,11 @@ class ToAst:
         return _Let(span=self._span(meta), name=name.value, value=value)
 
     def input_decl(self, meta, name, ttype):
-        return _InputDecl(span=self._span(meta), name=name.value, type=ttype,
-                                             note=self.comments.get(meta[2]))
+        return _InputDecl(span=self._span(meta), name=name.value, type=ttype, note=self.comments.get(meta[2]))
 
     def tensor_type(self, meta, dtype, *dims):
-        return _TensorType(span=self._span(meta),
-                                              dtype=dtype.value if dtype is not None else "float",
-                                              dims=[d for d in dims if d is not None])
+        return _TensorType(span=self._span(meta), dtype=dtype.value if dtype is not None else "float",
+                           dims=[d for d in dims if d is not None])
 
     def output_stmt(self, meta, *values):
         return _Output(span=self._span(meta), values=list(values))
@@ -512,9 +507,8 @@ class ToAst:
         return _Parallel(span=self._span(meta), body=body)
 
     def repeat(self, meta, count, index, body):
-        return _Repeat(span=self._span(meta), count=count,
-                                          index=index.value if index is not None else None,
-                          body=body)
+        return _Repeat(span=self._span(meta), count=count, index=index.value if index is not None else None,
+                       body=body)
 
     def if_elem(self, meta, cond, then, else_kw, orelse):
         if isinstance(orelse, ast.If):

@@ -37,11 +37,8 @@ class NotPlain(Exception):
 
 def plain(v: Any) -> Any:
     """`v` as a key part that tells apart what the expansion could tell apart (1, 1.0 and true; 0.0 and -0.0)."""
-    t = type(v)
-    if t is int or t is str or t is bool or v is None:  # most arguments: answered before the general tests
-        return (t, v)
-    if isinstance(v, (bool, int, str, Sym)):
-        return (t, v)
+    if v is None or isinstance(v, (bool, int, str, Sym)):
+        return (type(v), v)
     if isinstance(v, float):
         return (float, repr(v))
     if isinstance(v, (list, tuple)):
@@ -170,12 +167,7 @@ def replay(build: ModelBuild, rec: Expansion, level: Level, frame: int, current:
         copy = n.copy()
         copy["id"] += node_shift
         copy["args"] = copy["args"].copy()
-        inputs = copy["inputs"]
-        if len(inputs) == 1:  # most nodes
-            i = inputs[0]
-            copy["inputs"] = (new_source if i == source else i + node_shift,)
-        else:
-            copy["inputs"] = tuple([new_source if i == source else i + node_shift for i in inputs])
+        copy["inputs"] = tuple([node(i) for i in copy["inputs"]])
         refs, shares = copy["refs"], copy["shares"]
         copy["refs"] = {k: node(i) for k, i in refs.items()} if refs else {}
         copy["shares"] = {k: node(i) for k, i in shares.items()} if shares else {}

@@ -82,12 +82,10 @@ class ModelBuild:
             raise self.reporter.error("E405", span, limit=f"{MAX_NODES:,}")
         nid = len(self.nodes)
         # A node's fields, in `Node`'s order; the `Node` itself is made once, named, in `graph`.
-        shape = t.shape
         self.nodes.append({"id": nid, "kind": kind, "layer": layer, "name": name, "args": args,
-                           "inputs": inputs if type(inputs) is tuple else tuple(inputs),
+                           "inputs": tuple(inputs),  # (the tuple itself where it is one: no copy)
                            "refs": {} if refs is None else refs, "shares": {} if shares is None else shares,
-                           "shape": shape if type(shape) is tuple else tuple(shape), "dtype": t.dtype,
-                           "params": params, "macs": macs,
+                           "shape": tuple(t.shape), "dtype": t.dtype, "params": params, "macs": macs,
                            "span": span, "note": note, "label": label, "frame": ctx.frame,
                            "statement": self.statement})
         self.elements.append(element)

@@ -137,8 +137,7 @@ class Walker:
                 first = False
         finally:
             build.statement = outer
-        if len(build.nodes) == made:
-            self._note_on_read(chain, current, made)
+        self._note_on_read(chain, current, made)
         if label is None:
             return current
         result = current if isinstance(current, Value) else POISON

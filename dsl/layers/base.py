@@ -175,7 +175,7 @@ class Layer:
 
 def per_axis(value: int | list[int], n: int, arg: str, layer: str) -> tuple[int, ...]:
     """An int or a list of ints spread over `n` spatial axes."""
-    if type(value) is int or isinstance(value, int):
+    if isinstance(value, int):
         return (value,) * n
     if len(value) != n:
         raise LayerError("E107", arg=arg, layer=layer, name=arg, expected=f"an integer or a list of {n}",

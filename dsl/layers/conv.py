@@ -50,12 +50,11 @@ class _ConvBase(Layer):
         k = per_axis(a.kernel, n, "kernel", self.name)
         s = per_axis(a.stride, n, "stride", self.name)
         d = per_axis(a.dilation, n, "dilation", self.name)
-        if not (a.out > 0 and a.groups > 0 and min(k) > 0 and min(s) > 0 and min(d) > 0):  # else all pass
-            positive([a.out], "the output channel count", "out")
-            positive(k, "the kernel size", "kernel")
-            positive(s, "the stride", "stride")
-            positive(d, "the dilation", "dilation")
-            positive([a.groups], "groups", "groups")
+        positive([a.out], "the output channel count", "out")
+        positive(k, "the kernel size", "kernel")
+        positive(s, "the stride", "stride")
+        positive(d, "the dilation", "dilation")
+        positive([a.groups], "groups", "groups")
         if cin % a.groups:
             raise LayerError("E309", arg="groups", layer=self.name, what="input channels", value=cin, groups=a.groups)
         if a.out % a.groups:
